@@ -1,0 +1,54 @@
+# Two commands: `make run` (set up and serve with demo data) and `make test` (every test).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell (cat pyproject.toml; $(PYTHON) --version) | sha1sum | cut -c1-12)
+HOST ?= 127.0.0.1:8000
+
+.PHONY: install run serve test lint worker beat migrate schema check-deploy clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+## run: create .venv, install, migrate, load demo data, serve on $(HOST) (embedded default)
+run: export DEBUG ?= 1
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py setup_demo
+	$(PY) manage.py runserver $(HOST)
+
+## test: the whole suite (PostgreSQL + Redis when DATABASE_URL and REDIS_URL are set)
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## lint: ruff, migrations in step with models, OpenAPI schema without warnings
+lint: export DEBUG ?= 1
+lint: install
+	$(PY) -m ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+## worker / beat: the production processes (need REDIS_URL)
+worker: install
+	$(VENV)/bin/celery -A compliance worker --loglevel=INFO
+
+beat: install
+	$(VENV)/bin/celery -A compliance beat --loglevel=INFO --scheduler django_celery_beat.schedulers:DatabaseScheduler
+
+serve: install
+	$(PY) manage.py collectstatic --noinput
+	$(VENV)/bin/gunicorn compliance.wsgi
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3 staticfiles

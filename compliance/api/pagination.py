@@ -1,0 +1,204 @@
+"""Paging in each style the source documents use, all refusing unordered querysets.
+
+- PagePagination: `page`, `pageSize` (1-100) -> {<key>: [...], "totalCount": N} (seed 002)
+- StartPagination: `start`, `pageSize` -> {"total": N, "data": [...]} (seed 004)
+- CurrentPagePagination: `currentPage`, `limit` -> [...] with X-Total-Count (seed 000)
+- MetaPagination: `page`, `limit` -> {"meta": {page, total, limit, count}, <key>: [...]} (seed 001)
+- IdCursorPagination: `cursor`, `pageSize` -> {"next", "previous", "results"} (large tables)
+
+A view picks the list's key with `pagination_results_key`. Out-of-range values are 400
+naming the parameter, never silently clamped: an integrator asking for page 0 or a page
+size of 500 has a bug worth telling them about.
+"""
+
+import abc
+
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework import pagination
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+
+def require_ordered(queryset):
+    """Paging an unordered queryset gives rows twice or never; refuse it loudly."""
+    if hasattr(queryset, "ordered") and not queryset.ordered:
+        raise ImproperlyConfigured(
+            f"Refusing to paginate an unordered queryset of {queryset.model.__name__}; add order_by()."
+        )
+
+
+def int_param(request, name: str, *, default: int, minimum: int, maximum: int | None = None) -> int:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise ValidationError({name: [f"Must be an integer {bound}."]})
+    return value
+
+
+def _int_schema(name, description, minimum, maximum=None, default=None):
+    schema = {"type": "integer", "minimum": minimum}
+    if maximum is not None:
+        schema["maximum"] = maximum
+    if default is not None:
+        schema["default"] = default
+    return {"name": name, "required": False, "in": "query", "description": description, "schema": schema}
+
+
+class _OffsetPagination(pagination.BasePagination, metaclass=abc.ABCMeta):
+    """Shared mechanics: an offset and a size from the query, a count, one slice."""
+
+    size_param = "pageSize"
+    default_size = 20
+    max_size = 100
+    results_key = "items"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        require_ordered(queryset)
+        self.request = request
+        self.results_key = getattr(view, "pagination_results_key", self.results_key)
+        self.size = int_param(
+            request, self.size_param, default=self.default_size, minimum=1, maximum=self.max_size
+        )
+        self.offset = self.get_offset(request)
+        self.count = queryset.count()
+        return list(queryset[self.offset : self.offset + self.size])
+
+    @abc.abstractmethod
+    def get_offset(self, request) -> int:
+        """Each style says how its parameters give an offset (and records its page)."""
+
+    def size_parameter_schema(self):
+        return _int_schema(self.size_param, "Items per page.", 1, self.max_size, self.default_size)
+
+
+class PagePagination(_OffsetPagination):
+    page_param = "page"
+
+    def get_offset(self, request):
+        self.page = int_param(request, self.page_param, default=1, minimum=1)
+        return (self.page - 1) * self.size
+
+    def get_paginated_response(self, data):
+        return Response({self.results_key: data, "totalCount": self.count})
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": [self.results_key, "totalCount"],
+            "properties": {self.results_key: schema, "totalCount": {"type": "integer"}},
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            _int_schema(self.page_param, "Page number, from 1.", 1, default=1),
+            self.size_parameter_schema(),
+        ]
+
+
+class StartPagination(_OffsetPagination):
+    results_key = "data"
+
+    def get_offset(self, request):
+        return int_param(request, "start", default=0, minimum=0)
+
+    def get_paginated_response(self, data):
+        return Response({"total": self.count, self.results_key: data})
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["total", self.results_key],
+            "properties": {"total": {"type": "integer"}, self.results_key: schema},
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [_int_schema("start", "Offset of the first item.", 0, default=0), self.size_parameter_schema()]
+
+
+class CurrentPagePagination(_OffsetPagination):
+    """Seed 000 answers a bare array; the total travels in headers."""
+
+    size_param = "limit"
+    default_size = 10
+
+    def get_offset(self, request):
+        self.page = int_param(request, "currentPage", default=1, minimum=1)
+        return (self.page - 1) * self.size
+
+    def get_paginated_response(self, data):
+        return Response(
+            data,
+            headers={
+                "X-Total-Count": str(self.count),
+                "X-Page": str(self.page),
+                "X-Page-Size": str(self.size),
+            },
+        )
+
+    def get_paginated_response_schema(self, schema):
+        return schema
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            _int_schema("currentPage", "Page number, from 1.", 1, default=1),
+            self.size_parameter_schema(),
+        ]
+
+
+class MetaPagination(_OffsetPagination):
+    """Seed 001: a `meta` block; the view may add to it through `get_pagination_meta()`."""
+
+    size_param = "limit"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.view = view
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_offset(self, request):
+        self.page = int_param(request, "page", default=1, minimum=1)
+        return (self.page - 1) * self.size
+
+    def get_paginated_response(self, data):
+        meta = {"page": self.page, "total": self.count, "limit": self.size, "count": len(data)}
+        if hasattr(self.view, "get_pagination_meta"):
+            meta.update(self.view.get_pagination_meta(self.request))
+        return Response({"meta": meta, self.results_key: data})
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["meta", self.results_key],
+            "properties": {
+                "meta": {
+                    "type": "object",
+                    "required": ["page", "total", "limit", "count"],
+                    "properties": {
+                        "page": {"type": "integer"},
+                        "total": {"type": "integer"},
+                        "limit": {"type": "integer"},
+                        "count": {"type": "integer"},
+                        "sort": {"type": "string"},
+                        "sortFields": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+                self.results_key: schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [_int_schema("page", "Page number, from 1.", 1, default=1), self.size_parameter_schema()]
+
+
+class IdCursorPagination(pagination.CursorPagination):
+    """For tables too large to count: stable cursor paging on the primary key, newest first."""
+
+    ordering = "-id"
+    page_size = 20
+    page_size_query_param = "pageSize"
+    max_page_size = 100

@@ -1,0 +1,1 @@
+"""Models of the rules app (see ARCHITECTURE.md)."""

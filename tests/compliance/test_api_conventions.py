@@ -1,0 +1,83 @@
+"""Issue 2, point 6: one error body, request ids, throttling with Retry-After."""
+
+import pytest
+
+from compliance.api.throttling import CredentialRateThrottle
+
+pytestmark = pytest.mark.django_db
+
+ERROR_KEYS = {"status", "error", "message", "errors", "requestId"}
+
+
+def test_unknown_api_path_is_404_in_the_error_body(api_client):
+    response = api_client.get("/api/no-such-thing")
+    assert response.status_code == 404
+    assert set(response.json()) == ERROR_KEYS
+    assert response.json()["requestId"] == response["X-Request-ID"]
+
+
+def test_wrong_method_is_405(api_client):
+    response = api_client.get("/api/login")
+    assert response.status_code == 405
+    assert response.json()["status"] == 405
+
+
+def test_400_names_each_invalid_property(api_client):
+    response = api_client.post("/api/login", {"username": ["not", "a string"]}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert set(body) == ERROR_KEYS
+    problems = {e["property"]: e["issue"] for e in body["errors"]}
+    assert set(problems) == {"username", "password"}
+    assert "required" in problems["password"]
+    assert "username" in body["message"]
+    assert "password" in body["message"]
+
+
+def test_malformed_json_is_400_not_500(api_client):
+    response = api_client.post("/api/login", data="{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert "JSON" in response.json()["message"]
+
+
+def test_unsupported_media_type_is_415(api_client):
+    response = api_client.post(
+        "/api/login", data="username=a", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 415
+
+
+def test_every_response_has_a_request_id(api_client):
+    first = api_client.get("/api/health")
+    second = api_client.get("/api/health")
+    assert len(first["X-Request-ID"]) == 32
+    assert first["X-Request-ID"] != second["X-Request-ID"]
+
+
+def test_a_well_formed_client_request_id_is_kept_and_a_bad_one_replaced(api_client):
+    assert api_client.get("/api/health", HTTP_X_REQUEST_ID="abc-123").get("X-Request-ID") == "abc-123"
+    replaced = api_client.get("/api/health", HTTP_X_REQUEST_ID="<script>").get("X-Request-ID")
+    assert replaced != "<script>"
+    assert len(replaced) == 32
+
+
+def test_throttled_requests_are_429_with_retry_after(analyst_client, monkeypatch):
+    monkeypatch.setattr(
+        CredentialRateThrottle, "THROTTLE_RATES", {"credential": "3/min", "anonymous": "3/min"}
+    )
+    statuses = [analyst_client.get("/api/lookups").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    response = analyst_client.get("/api/lookups")
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 60
+    assert response.json()["status"] == 429
+
+
+def test_throttling_is_per_credential(analyst_client, integrator_client, monkeypatch):
+    monkeypatch.setattr(
+        CredentialRateThrottle, "THROTTLE_RATES", {"credential": "2/min", "anonymous": "2/min"}
+    )
+    for _ in range(2):
+        analyst_client.get("/api/lookups")
+    assert analyst_client.get("/api/lookups").status_code == 429
+    assert integrator_client.get("/api/lookups").status_code == 200

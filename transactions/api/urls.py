@@ -1,0 +1,7 @@
+"""API routes of the transactions app, mounted under /api/ by compliance.urls."""
+
+from rest_framework.routers import SimpleRouter
+
+router = SimpleRouter(trailing_slash=False)
+
+urlpatterns = [*router.urls]

@@ -1,0 +1,1 @@
+"""Models of the transactions app (see ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""Models of the users app (see ARCHITECTURE.md)."""
