@@ -8,6 +8,8 @@ schema (status, body, content type), fails the build.
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from compliance import services
@@ -19,7 +21,13 @@ EXAMPLES = 25  # per operation; enough to cover each parameter's edge cases in s
 
 @pytest.fixture
 def api_schema(db):
-    return schemathesis.openapi.from_wsgi("/api/schema/", application)
+    # As Django's test client does: a request must not close the connection that holds the
+    # test's transaction (PostgreSQL would drop it, and the rollback with it).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield schemathesis.openapi.from_wsgi("/api/schema/", application)
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
