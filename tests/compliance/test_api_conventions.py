@@ -81,3 +81,45 @@ def test_throttling_is_per_credential(analyst_client, integrator_client, monkeyp
         analyst_client.get("/api/lookups")
     assert analyst_client.get("/api/lookups").status_code == 429
     assert integrator_client.get("/api/lookups").status_code == 200
+
+
+class TestErrorMapping:
+    """Service and Django exceptions become the same body (409 and 500 included)."""
+
+    @staticmethod
+    def handle(exc):
+        from compliance.api.errors import exception_handler
+
+        return exception_handler(exc, {"view": None})
+
+    def test_conflict_from_a_service_is_409(self):
+        from compliance.errors import ConflictError
+
+        response = self.handle(ConflictError("Case is closed", errors={"status": ["CLOSED -> ON_HOLD"]}))
+        assert response.status_code == 409
+        assert response.data["errors"] == [{"property": "status", "issue": "CLOSED -> ON_HOLD"}]
+        assert set(response.data) == ERROR_KEYS
+
+    def test_protected_delete_is_409(self):
+        from django.db.models import ProtectedError
+
+        assert self.handle(ProtectedError("in use", set())).status_code == 409
+
+    def test_model_validation_error_is_400_naming_the_field(self):
+        from django.core.exceptions import ValidationError
+
+        response = self.handle(ValidationError({"dateBirth": ["in the future"]}))
+        assert response.status_code == 400
+        assert response.data["errors"] == [{"property": "dateBirth", "issue": "in the future"}]
+
+    def test_nested_list_errors_name_the_item(self):
+        from rest_framework.exceptions import ValidationError
+
+        response = self.handle(ValidationError([{}, {"number": ["This field is required."]}]))
+        assert response.data["errors"] == [{"property": "[1].number", "issue": "This field is required."}]
+
+    def test_unexpected_errors_are_500_in_the_same_body_without_internals(self):
+        response = self.handle(KeyError("secret internals"))
+        assert response.status_code == 500
+        assert response.data["message"] == "The server encountered an error."
+        assert "secret" not in str(response.data)

@@ -46,6 +46,7 @@ def test_handler_runs_after_commit(event_dispatch):
 @transactional
 def test_handler_does_not_run_after_rollback(event_dispatch):
     marker = uuid.uuid4().hex
+
     def write_then_fail():
         with transaction.atomic():
             events.publish("tests.recorded", {"marker": marker})
