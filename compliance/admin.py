@@ -139,16 +139,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         actor = Actor.from_request(request)
         if change:
-            with transaction.atomic():
-                before = snapshot(ApiKey.objects.get(pk=obj.pk))
-                obj.save(update_fields=["name", "expires_at"])
-                audit_log(
-                    actor=actor,
-                    action=AuditTrail.Action.UPDATE,
-                    instance=obj,
-                    before=before,
-                    after=snapshot(obj),
-                )
+            services.api_key_update(key=obj, name=obj.name, expires_at=obj.expires_at, actor=actor)
             return
         key, raw = services.api_key_create(
             name=obj.name, user=obj.user, actor=actor, expires_at=obj.expires_at
@@ -241,19 +232,10 @@ class OutboxEventAdmin(ReadOnlyModelAdmin):
 
     @admin.action(description="Dispatch the selected events again", permissions=["redispatch"])
     def redispatch(self, request, queryset):
-        ids = list(queryset.filter(dispatched_at__isnull=True).values_list("pk", flat=True))
-        with transaction.atomic():
-            events.retry_failed(event_ids=ids)
-            for event_id in ids:
-                audit_log(
-                    actor=Actor.from_request(request),
-                    action=AuditTrail.Action.OTHER,
-                    object_type="compliance.outboxevent",
-                    object_id=event_id,
-                    after={"redispatch": True},
-                )
-            transaction.on_commit(lambda: [events.enqueue_dispatch(i) for i in ids], robust=True)
-        self.message_user(request, f"Queued {len(ids)} event(s) for dispatch.")
+        count = events.retry_failed(
+            event_ids=queryset.values_list("pk", flat=True), actor=Actor.from_request(request)
+        )
+        self.message_user(request, f"Queued {count} event(s) for dispatch.")
 
     def has_redispatch_permission(self, request):
         return request.user.has_perm("compliance.change_outboxevent")

@@ -185,9 +185,27 @@ def redispatch_due(*, limit: int = 500) -> int:
     return len(ids)
 
 
-def retry_failed(*, event_ids) -> int:
-    """Give events whose attempts ran out another round (admin action)."""
-    now = timezone.now()
-    return OutboxEvent.objects.filter(pk__in=event_ids, dispatched_at__isnull=True).update(
-        failed_at=None, attempts=0, next_attempt_at=now
-    )
+def retry_failed(*, event_ids, actor) -> int:
+    """Give undelivered events another round now (admin action): resets their attempts,
+    records who asked, and dispatches them after commit. Answers how many."""
+    from compliance.audit import audit_log
+
+    with transaction.atomic():
+        ids = list(
+            OutboxEvent.objects.select_for_update()
+            .filter(pk__in=event_ids, dispatched_at__isnull=True)
+            .values_list("pk", flat=True)
+        )
+        OutboxEvent.objects.filter(pk__in=ids).update(
+            failed_at=None, attempts=0, next_attempt_at=timezone.now()
+        )
+        for event_id in ids:
+            audit_log(
+                actor=actor,
+                action="other",
+                object_type="compliance.outboxevent",
+                object_id=event_id,
+                after={"redispatch": True},
+            )
+        transaction.on_commit(lambda: [enqueue_dispatch(i) for i in ids], robust=True)
+    return len(ids)

@@ -53,8 +53,8 @@ def _record_login_failure(keys: list[str]) -> None:
                 cache.add(key, 1, timeout=window)
 
 
-def login(*, username: str, password: str, remote_addr: str | None) -> str:
-    """Check the password and issue a login token; answers the raw token (shown once).
+def login(*, username: str, password: str, remote_addr: str | None) -> tuple[AccessToken, str]:
+    """Check the password and issue a login token; answers it and its raw secret (shown once).
 
     Failures count per username and per client address; past the limit the login is
     refused with 429 before the password is even checked, so guessing is slowed down
@@ -75,10 +75,15 @@ def login(*, username: str, password: str, remote_addr: str | None) -> str:
         raise AuthenticationFailed("The username/password do not match.")
     cache.delete(keys[0])
     cache.delete(keys[0] + ":t")
-    return access_token_issue(user=user, remote_addr=remote_addr)
+    return _access_token_create(user=user, remote_addr=remote_addr)
 
 
 def access_token_issue(*, user: StaffUser, remote_addr: str | None = None) -> str:
+    """Issue a login token for a user (the raw secret, shown once)."""
+    return _access_token_create(user=user, remote_addr=remote_addr)[1]
+
+
+def _access_token_create(*, user: StaffUser, remote_addr: str | None) -> tuple[AccessToken, str]:
     raw = AccessToken.generate()
     now = timezone.now()
     with transaction.atomic():
@@ -96,7 +101,7 @@ def access_token_issue(*, user: StaffUser, remote_addr: str | None = None) -> st
             instance=token,
             after={"user": user.pk, "expires_at": token.expires_at.isoformat()},
         )
-    return raw
+    return token, raw
 
 
 def access_token_revoke(*, token: AccessToken, actor: Actor) -> None:
@@ -146,6 +151,24 @@ def api_key_create(*, name: str, user: StaffUser, actor: Actor, expires_at=None)
             },
         )
     return key, raw
+
+
+def api_key_update(*, key: ApiKey, name: str, expires_at, actor: Actor) -> ApiKey:
+    """Rename a key or change its expiry; the secret and the owner never change."""
+    with transaction.atomic():
+        current = ApiKey.objects.select_for_update().get(pk=key.pk)
+        before = {"name": current.name, "expires_at": current.expires_at}
+        current.name, current.expires_at = name, expires_at
+        current.full_clean()
+        current.save(update_fields=["name", "expires_at"])
+        audit_log(
+            actor=actor,
+            action=AuditTrail.Action.UPDATE,
+            instance=current,
+            before=before,
+            after={"name": name, "expires_at": expires_at},
+        )
+    return current
 
 
 def api_key_revoke(*, key: ApiKey, actor: Actor) -> bool:

@@ -9,8 +9,6 @@ from compliance.api.schema import ERROR_COMPONENT
 from compliance.api.serializers import HealthSerializer, LoginResponseSerializer, LoginSerializer
 from compliance.api.throttling import AnonymousRateThrottle
 from compliance.audit import client_ip
-from compliance.models import AccessToken
-from compliance.models.credentials import digest
 
 ERROR_REF = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
 
@@ -39,12 +37,11 @@ class LoginView(APIView):
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        raw = services.login(
+        token, raw = services.login(
             username=serializer.validated_data["username"],
             password=serializer.validated_data["password"],
             remote_addr=client_ip(request),
         )
-        token = AccessToken.objects.only("expires_at").get(token_digest=digest(raw))
         return Response({"success": True, "token": raw, "expiresAt": token.expires_at})
 
 

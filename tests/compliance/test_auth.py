@@ -290,3 +290,21 @@ class TestApiKeysInTheAdmin:
         analyst.save()
         client.force_login(analyst)
         assert client.get("/admin/compliance/apikey/add/").status_code == 403
+
+
+def test_editing_a_key_changes_name_and_expiry_only_and_is_audited(client, compliance_admin, integrator_key):
+    compliance_admin.is_staff = True
+    compliance_admin.save()
+    client.force_login(compliance_admin)
+    key, raw = integrator_key
+    response = client.post(
+        f"/admin/compliance/apikey/{key.pk}/change/",
+        {"name": "renamed", "expires_at_0": "", "expires_at_1": ""},
+    )
+    assert response.status_code == 302
+    key.refresh_from_db()
+    assert key.name == "renamed"
+    assert key.key_digest == hashlib.sha256(raw.encode()).hexdigest()
+    row = AuditTrail.objects.filter(object_type="compliance.apikey", action="update").get()
+    assert row.before["name"] == "core banking"
+    assert row.after["name"] == "renamed"
