@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -62,7 +63,9 @@ def login(*, username: str, password: str, remote_addr: str | None) -> tuple[Acc
     """
     keys = _failure_keys(username, remote_addr)
     _check_login_throttle(keys)
-    user = authenticate(username=username, password=password)
+    # No account name or password holds a NUL, and the database cannot even compare one.
+    has_nul = "\x00" in username or "\x00" in password
+    user = None if has_nul else authenticate(username=username, password=password)
     if user is None or not user.is_active:
         _record_login_failure(keys)
         with transaction.atomic():
@@ -70,7 +73,7 @@ def login(*, username: str, password: str, remote_addr: str | None) -> tuple[Acc
                 actor=Actor(remote_addr=remote_addr, system="login"),
                 action=AuditTrail.Action.LOGIN_FAILED,
                 object_type="compliance.staffuser",
-                object_repr=username[:200],
+                object_repr=username.replace("\x00", "\ufffd")[:200],
             )
         raise AuthenticationFailed("The username/password do not match.")
     cache.delete(keys[0])
@@ -112,7 +115,7 @@ def access_token_revoke(*, token: AccessToken, actor: Actor) -> None:
 
 def access_tokens_purge_expired(*, older_than=None) -> int:
     """Delete tokens that expired more than a day ago (they can no longer authenticate)."""
-    cutoff = timezone.now() - (older_than or timezone.timedelta(days=1))
+    cutoff = timezone.now() - (older_than or timedelta(days=1))
     with transaction.atomic():
         deleted, _ = AccessToken.objects.filter(expires_at__lt=cutoff).delete()
         if deleted:

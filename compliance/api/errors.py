@@ -25,7 +25,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from compliance import context
-from compliance.errors import ApplicationError
+from compliance.errors import ApplicationError, ConflictError
 
 logger = logging.getLogger(__name__)
 
@@ -85,12 +85,8 @@ def _as_drf_exception(exc):
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, ProtectedError | RestrictedError):
-        return ApplicationErrorConflict("The entity is still referenced and cannot be deleted.")
+        return ConflictError("The entity is still referenced and cannot be deleted.")
     return exc
-
-
-class ApplicationErrorConflict(ApplicationError):
-    status_code = 409
 
 
 def exception_handler(exc, ctx):

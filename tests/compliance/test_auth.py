@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -103,18 +104,16 @@ class TestFailedLoginThrottle:
         assert response.json()["status"] == 429
 
     def test_the_lock_lifts_after_the_window(self, api_client, analyst, settings):
+        """A real (1 s) window, so the cache's own expiry is what lifts the lock, on locmem and Redis."""
         settings.LOGIN_FAILURE_LIMIT = 2
+        settings.LOGIN_FAILURE_WINDOW = 1
         for _ in range(2):
             _login(api_client, analyst.username, "nope")
-        assert _login(api_client, analyst.username).status_code == 429
-        with time_machine.travel(timezone.now() + timedelta(seconds=settings.LOGIN_FAILURE_WINDOW + 5)):
-            # locmem and Redis expire keys on their own clocks; clear what a real wait would expire
-            from django.core.cache import cache
-
-            for key in services._failure_keys(analyst.username, "127.0.0.1"):
-                cache.delete(key)
-                cache.delete(key + ":t")
-            assert _login(api_client, analyst.username).status_code == 200
+        locked = _login(api_client, analyst.username)
+        assert locked.status_code == 429
+        assert locked["Retry-After"] in ("1", "2")
+        time.sleep(1.2)
+        assert _login(api_client, analyst.username).status_code == 200
 
     def test_failures_per_address_across_usernames_are_throttled(self, api_client, settings):
         settings.LOGIN_FAILURE_LIMIT = 3
@@ -161,6 +160,18 @@ class TestCredentialHeaders:
         assert key.key_digest == hashlib.sha256(raw.encode()).hexdigest()
         assert raw.startswith(key.key_prefix)
         assert len(key.key_prefix) < len(raw) // 3
+
+
+def test_expired_tokens_are_purged_a_day_after_expiry(analyst):
+    from compliance.tasks import purge_expired_tokens
+
+    services.access_token_issue(user=analyst)
+    with time_machine.travel(timezone.now() + timedelta(hours=48 + 23)):
+        assert purge_expired_tokens.apply().get() == 0  # expired, but less than a day ago
+    with time_machine.travel(timezone.now() + timedelta(hours=48 + 25)):
+        assert purge_expired_tokens.apply().get() == 1
+    assert not AccessToken.objects.exists()
+    assert AuditTrail.objects.filter(object_type="compliance.accesstoken", action="delete").exists()
 
 
 class TestUnauthorizedVersusForbidden:
@@ -308,3 +319,11 @@ def test_editing_a_key_changes_name_and_expiry_only_and_is_audited(client, compl
     row = AuditTrail.objects.filter(object_type="compliance.apikey", action="update").get()
     assert row.before["name"] == "core banking"
     assert row.after["name"] == "renamed"
+
+
+@pytest.mark.parametrize(("username", "password"), [("analyst", "pass\x00word"), ("ana\x00lyst", PASSWORD)])
+def test_nul_in_credentials_is_a_failed_login_not_a_400_or_500(api_client, analyst, username, password):
+    """Regression (issue 2): found by the schemathesis fuzz test."""
+    response = _login(api_client, username, password)
+    assert response.status_code == 401
+    assert AuditTrail.objects.filter(action="login_failed").count() == 1

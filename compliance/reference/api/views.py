@@ -100,7 +100,8 @@ class LookupDetailView(GenericAPIView):
     )
     def get(self, request, name: str):
         queryset = self.get_queryset()  # an unknown table is 404 before any 400 about the query
-        query = LookupQuerySerializer(data=request.query_params)
+        # A plain dict: for QueryDict input DRF reads a missing boolean as False.
+        query = LookupQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         active = query.validated_data.get("active")
         if active is not None:
