@@ -271,3 +271,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# Customer risk: a change to one customer re-evaluates its associates' contamination in
+# the same request when there are at most this many, otherwise in a worker after commit
+# (a holding company with thousands of associates must not slow down an API write).
+RISK_CONTAMINATION_INLINE_LIMIT = env.int("RISK_CONTAMINATION_INLINE_LIMIT", default=25)

@@ -2,5 +2,28 @@ from django.apps import AppConfig
 
 
 class UsersConfig(AppConfig):
+    """The monitored customers: due diligence, KYC lists, risk model, risk trails, reviews."""
+
     name = "users"
     verbose_name = "Customers"
+
+    def ready(self):
+        from compliance import roles
+
+        customer_data = ("users.view_*", "users.add_customer", "users.change_customer")
+        # Analysts keep customer files up to date; they cannot delete customers or approve.
+        roles.grant(roles.ANALYST, *customer_data)
+        # Approvers close the four-eyes loop on risk trails.
+        roles.grant(roles.APPROVER, "users.approve_risktrail", "users.change_review")
+        # Integrators write customers from their systems (seed 003 DELETE included).
+        roles.grant(roles.INTEGRATOR, *customer_data, "users.delete_customer")
+        # Compliance admins own the risk model and may remove customers.
+        roles.grant(
+            roles.COMPLIANCE_ADMIN,
+            "users.view_*",
+            "users.change_riskfactor",
+            "users.change_risklevelthreshold",
+            "users.change_reviewpolicy",
+            "users.delete_customer",
+            "users.recalculate_risk",
+        )

@@ -32,3 +32,69 @@ class HealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok", "unavailable"])
     database = ComponentHealthSerializer()
     broker = ComponentHealthSerializer()
+
+
+class StrictFieldsMixin:
+    """Refuse properties the serializer does not know (400 naming each), rather than drop them.
+
+    An integrator who misspells `idCountryResidense` must hear about it: silently ignoring
+    it would lose the data they meant to send.
+    """
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            known = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(str(key) for key in data if key not in known)
+            if unknown:
+                raise serializers.ValidationError({key: ["Unknown property."] for key in unknown})
+        return super().to_internal_value(data)
+
+
+class LookupField(serializers.PrimaryKeyRelatedField):
+    """A reference id (`idGender`, `idCountry`...): must name an active row of its table.
+
+    Answers the id; accepts it as an integer (or digit string). The message names the id,
+    and the property name comes from the error body.
+    """
+
+    default_error_messages = {
+        "required": "This field is required.",
+        "does_not_exist": "Unknown id {pk_value}.",
+        "incorrect_type": "Expected an integer id, got {data_type}.",
+    }
+
+    def __init__(self, model=None, **kwargs):
+        if model is not None and "queryset" not in kwargs and not kwargs.get("read_only"):
+            queryset = model._default_manager.all()
+            if any(f.name == "is_active" for f in model._meta.fields):
+                queryset = queryset.filter(is_active=True)
+            kwargs["queryset"] = queryset
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or (isinstance(data, str) and not data.isdigit()):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if isinstance(data, int) and not 0 <= data <= 2_147_483_647:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+
+class BlankAsNullCharField(serializers.CharField):
+    """A text stored as '' when absent, exchanged as null (seed 003: `"tradeName": null`)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        return "" if data is None else super().to_internal_value(data)
+
+    def to_representation(self, value):
+        return value or None
+
+    def validate_empty_values(self, data):
+        if data is None:
+            return (True, "")
+        return super().validate_empty_values(data)

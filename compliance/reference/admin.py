@@ -38,6 +38,7 @@ for model in (
     ref.CustomerType,
     ref.Gender,
     ref.MaritalStatus,
+    ref.AssociationRole,
     ref.IncorporationType,
     ref.IdCardType,
     ref.CommunicationMeansType,

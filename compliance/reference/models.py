@@ -95,7 +95,8 @@ class IdCardType(LookupTable):
 class CommunicationMeansType(LookupTable):
     """Kind of contact detail: `communicationMeans[].idCommunicationMeansType`.
 
-    The seed's type 4 holds an email address, types 1 and 3 phone numbers.
+    The seed's type 4 holds an email address, types 1 and 3 phone numbers, 2 a fax number;
+    type 5 (added in migration 0003) a website, so seed 004's `contactDetails.websites` has a home.
     """
 
     class Meta(LookupTable.Meta):
@@ -228,6 +229,18 @@ class RiskType(LookupTable):
     class Meta(LookupTable.Meta):
         verbose_name = "risk type"
         verbose_name_plural = "risk types"
+
+
+class AssociationRole(LookupTable):
+    """The part one customer plays for another: `rolesOut[].idAssociationRole`.
+
+    Directors, shareholders, beneficial owners, signatories... An association makes the
+    two customers contaminate each other's risk (see `users.risk`).
+    """
+
+    class Meta(LookupTable.Meta):
+        verbose_name = "association role"
+        verbose_name_plural = "association roles"
 
 
 class Country(models.Model):

@@ -51,6 +51,7 @@ _SPECS: tuple[LookupSpec, ...] = (
     LookupSpec("activity-risks", ref.ActivityRisk, "checkedActivityRisks"),
     LookupSpec("behavior-risks", ref.BehaviorRisk, "checkedBehaviorRisks"),
     LookupSpec("enhanced-checks", ref.EnhancedCheck, "checkedEnhancedChecks"),
+    LookupSpec("association-roles", ref.AssociationRole, "idAssociationRole"),
     LookupSpec("approval-statuses", ref.ApprovalStatus, "idApprovalStatus"),
     LookupSpec("risk-types", ref.RiskType, "idRiskType"),
 )

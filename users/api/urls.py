@@ -1,7 +1,12 @@
-"""API routes of the users app, mounted under /api/ by compliance.urls."""
+"""API routes of the users app, mounted under /api/ by compliance.urls.
 
-from rest_framework.routers import SimpleRouter
+Seed 003 (`/customer...`) routes are in `urls_customers`, seed 004 user and user-event
+routes in `urls_users`.
+"""
 
-router = SimpleRouter(trailing_slash=False)
+from django.urls import include, path
 
-urlpatterns = [*router.urls]
+urlpatterns = [
+    path("", include("users.api.urls_customers")),
+    path("", include("users.api.urls_users")),
+]

@@ -1,1 +1,0 @@
-"""Models of the users app (see ARCHITECTURE.md)."""

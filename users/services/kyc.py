@@ -1,0 +1,195 @@
+"""Writes to a customer's KYC lists, checked lists and associations (seed 003 `lists`, `checkedLists`).
+
+Each write locks the customer, records one audit row on the customer (the list, the rows
+before and after), and re-scores the customer; association writes re-score both sides.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from compliance.audit import Actor, audit_log, snapshot
+from compliance.errors import ApplicationError, ConflictError, NotFoundError
+from compliance.models import AuditTrail
+from users.lists import CheckedList, KycList
+from users.models import Customer, CustomerAssociation, Stake
+from users.models.customers import ORGANISATION
+from users.services.common import WriteResult, clean, lock_customer, row_snapshot, touch
+from users.services.risk import customer_risk_refresh
+
+
+def _require_applies(kyc_list: KycList, customer: Customer) -> None:
+    if not kyc_list.applies(customer):
+        kind = "persons" if customer.is_organisation else "organisations"
+        raise ApplicationError(f"The {kyc_list.label} list applies to {kind} only.")
+
+
+def _audit(actor, customer, action, *, before=None, after=None) -> int:
+    return audit_log(actor=actor, action=action, instance=customer, before=before, after=after).pk
+
+
+def _finish(actor: Actor, customer: Customer, audit_id: int, cause: str, *others: int) -> WriteResult:
+    touch(customer, actor)
+    trails = customer_risk_refresh(customer_ids=[customer.pk, *others], actor=actor, cause=cause)
+    return WriteResult(customer, audit_id, trails.get(customer.pk))
+
+
+@transaction.atomic
+def kyc_rows_add(*, actor: Actor, customer: Customer, kyc_list: KycList, rows: list[dict]) -> WriteResult:
+    """Add one or more rows (model field values) to a list of the customer."""
+    customer = lock_customer(customer)
+    _require_applies(kyc_list, customer)
+    if not rows:
+        raise ApplicationError(errors={"": ["Send an array with at least one element."]})
+    objects = []
+    for index, values in enumerate(rows):
+        row = kyc_list.model(customer=customer, **values)
+        clean(row, prefix=f"[{index}].", exclude=["customer"])
+        objects.append(row)
+    created = kyc_list.model.objects.bulk_create(objects)
+    if any(row.pk is None for row in created):  # backends without RETURNING
+        created = list(kyc_list.model.objects.filter(customer=customer).order_by("-pk")[: len(objects)])[::-1]
+    audit_id = _audit(
+        actor, customer, AuditTrail.Action.UPDATE, after={kyc_list.key: {"added": [row_snapshot(r) for r in created]}}
+    )
+    return _finish(actor, customer, audit_id, f"{kyc_list.label} added")
+
+
+def _row(kyc_list: KycList, customer: Customer, row_id):
+    try:
+        return kyc_list.model.objects.select_for_update().get(pk=int(row_id), customer=customer)
+    except (kyc_list.model.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFoundError(f"The customer has no {kyc_list.id_name} {row_id}.") from None
+
+
+@transaction.atomic
+def kyc_row_update(*, actor: Actor, customer: Customer, kyc_list: KycList, row_id, changes: dict) -> WriteResult:
+    customer = lock_customer(customer)
+    row = _row(kyc_list, customer, row_id)
+    before = row_snapshot(row)
+    for name, value in changes.items():
+        setattr(row, name, value)
+    clean(row, exclude=["customer"])
+    row.save()
+    audit_id = _audit(
+        actor,
+        customer,
+        AuditTrail.Action.UPDATE,
+        before={kyc_list.key: [before]},
+        after={kyc_list.key: [row_snapshot(row)]},
+    )
+    return _finish(actor, customer, audit_id, f"{kyc_list.label} changed")
+
+
+@transaction.atomic
+def kyc_row_delete(*, actor: Actor, customer: Customer, kyc_list: KycList, row_id) -> WriteResult:
+    customer = lock_customer(customer)
+    row = _row(kyc_list, customer, row_id)
+    before = row_snapshot(row)
+    row.delete()
+    audit_id = _audit(actor, customer, AuditTrail.Action.UPDATE, before={kyc_list.key: {"removed": [before]}})
+    return _finish(actor, customer, audit_id, f"{kyc_list.label} removed")
+
+
+@transaction.atomic
+def checked_list_change(
+    *,
+    actor: Actor,
+    customer: Customer,
+    checked: CheckedList,
+    added=(),
+    removed=(),
+    contents=None,
+) -> WriteResult:
+    """Tick (`added`) and untick (`removed`) rows of a checked list, or set it to `contents`."""
+    customer = lock_customer(customer)
+    manager = getattr(customer, checked.field)
+    before = sorted(manager.values_list("pk", flat=True))
+    overlap = {row.pk for row in added} & {row.pk for row in removed}
+    if overlap:
+        raise ApplicationError(errors={"added": [f"Ids {sorted(overlap)} are both added and removed."]})
+    if contents is not None:
+        manager.set(contents)
+    else:
+        if added:
+            manager.add(*added)
+        if removed:
+            manager.remove(*removed)
+    after = sorted(manager.values_list("pk", flat=True))
+    audit_id = _audit(
+        actor, customer, AuditTrail.Action.UPDATE, before={checked.key: before}, after={checked.key: after}
+    )
+    return _finish(actor, customer, audit_id, f"{checked.key} changed")
+
+
+def _other(ref_or_customer) -> Customer:
+    if isinstance(ref_or_customer, Customer):
+        return ref_or_customer
+    try:
+        return Customer.objects.get(external_ref=ref_or_customer)
+    except Customer.DoesNotExist:
+        raise ApplicationError(errors={"idInternalCustomer": [f"Unknown customer {ref_or_customer}."]}) from None
+
+
+@transaction.atomic
+def stake_add(*, actor: Actor, holder: Customer, entity, percentage=None) -> WriteResult:
+    """`holder` holds `percentage` % of organisation `entity` (a customer or its reference)."""
+    holder = lock_customer(holder)
+    entity = _other(entity)
+    if entity.customer_type_id != ORGANISATION:
+        raise ApplicationError(errors={"idInternalCustomer": ["Stakes can only be held in organisations."]})
+    stake = Stake(holder=holder, entity=entity, percentage=percentage)
+    clean(stake, exclude=["holder", "entity"])
+    try:
+        with transaction.atomic():
+            stake.save()
+    except IntegrityError:
+        raise ConflictError("This customer already holds a stake in that organisation.") from None
+    audit_id = _audit(actor, holder, AuditTrail.Action.UPDATE, after={"stakesOut": {"added": [snapshot(stake)]}})
+    return _finish(actor, holder, audit_id, f"stake in customer {entity.pk} added", entity.pk)
+
+
+@transaction.atomic
+def stake_remove(*, actor: Actor, holder: Customer, stake_id) -> WriteResult:
+    holder = lock_customer(holder)
+    try:
+        stake = Stake.objects.get(pk=int(stake_id), holder=holder)
+    except (Stake.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFoundError(f"The customer has no idStake {stake_id}.") from None
+    before = snapshot(stake)
+    entity_id = stake.entity_id
+    stake.delete()
+    audit_id = _audit(actor, holder, AuditTrail.Action.UPDATE, before={"stakesOut": {"removed": [before]}})
+    return _finish(actor, holder, audit_id, f"stake in customer {entity_id} removed", entity_id)
+
+
+@transaction.atomic
+def association_add(*, actor: Actor, associate: Customer, customer, role) -> WriteResult:
+    """`associate` plays `role` (director, signatory...) for `customer` (a customer or its reference)."""
+    associate = lock_customer(associate)
+    customer = _other(customer)
+    association = CustomerAssociation(associate=associate, customer=customer, role=role)
+    clean(association, exclude=["associate", "customer", "role"])
+    try:
+        with transaction.atomic():
+            association.save()
+    except IntegrityError:
+        raise ConflictError("This association exists already.") from None
+    audit_id = _audit(
+        actor, associate, AuditTrail.Action.UPDATE, after={"rolesOut": {"added": [snapshot(association)]}}
+    )
+    return _finish(actor, associate, audit_id, f"role for customer {customer.pk} added", customer.pk)
+
+
+@transaction.atomic
+def association_remove(*, actor: Actor, associate: Customer, association_id) -> WriteResult:
+    associate = lock_customer(associate)
+    try:
+        association = CustomerAssociation.objects.get(pk=int(association_id), associate=associate)
+    except (CustomerAssociation.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFoundError(f"The customer has no idCustomerAssociation {association_id}.") from None
+    before = snapshot(association)
+    other = association.customer_id
+    association.delete()
+    audit_id = _audit(actor, associate, AuditTrail.Action.UPDATE, before={"rolesOut": {"removed": [before]}})
+    return _finish(actor, associate, audit_id, f"role for customer {other} removed", other)
