@@ -39,9 +39,17 @@ class KycList:
 KYC_LISTS: tuple[KycList, ...] = (
     KycList("id-card", "idCards", "idIdCard", m.IdCard, "id_cards", (PERSON,)),
     KycList("addresses", "addresses", "idAddress", m.Address, "addresses"),
-    KycList("communication-means", "communicationMeans", "idCommunicationMeans", m.CommunicationMeans, "communication_means"),
+    KycList(
+        "communication-means",
+        "communicationMeans",
+        "idCommunicationMeans",
+        m.CommunicationMeans,
+        "communication_means",
+    ),
     KycList("wealth", "wealthEntries", "idWealth", m.Wealth, "wealth_entries"),
-    KycList("annual-income", "annualIncomeEntries", "idAnnualIncome", m.AnnualIncome, "annual_income_entries"),
+    KycList(
+        "annual-income", "annualIncomeEntries", "idAnnualIncome", m.AnnualIncome, "annual_income_entries"
+    ),
     KycList("counterparty", "funds", "idFund", m.Fund, "funds", (ORGANISATION,), with_customer_id=False),
     KycList(
         "financial-statement",

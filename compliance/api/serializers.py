@@ -42,12 +42,20 @@ class StrictFieldsMixin:
     """
 
     def to_internal_value(self, data):
+        unknown = {}
         if isinstance(data, dict):
             known = {name for name, field in self.fields.items() if not field.read_only}
-            unknown = sorted(str(key) for key in data if key not in known)
-            if unknown:
-                raise serializers.ValidationError({key: ["Unknown property."] for key in unknown})
-        return super().to_internal_value(data)
+            unknown = {str(key): ["Unknown property."] for key in data if key not in known}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            # One answer names every problem: the unknown properties and the invalid ones.
+            if unknown and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **unknown}) from None
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
 
 
 class LookupField(serializers.PrimaryKeyRelatedField):

@@ -98,6 +98,7 @@ REGISTRY_NAMES = [
     "activity-risks",
     "behavior-risks",
     "enhanced-checks",
+    "association-roles",
     "approval-statuses",
     "risk-types",
 ]
@@ -201,7 +202,13 @@ def test_seed_sample_meanings():
     assert ref.CustomerType.objects.get(pk=1).name == "Person"
     assert ref.CustomerType.objects.get(pk=2).name == "Organisation"
     # Type 4 holds an email address in the seed, types 1 and 3 phone numbers.
-    assert id_names(ref.CommunicationMeansType) == [(1, "Phone"), (2, "Fax"), (3, "Mobile"), (4, "Email")]
+    assert id_names(ref.CommunicationMeansType) == [
+        (1, "Phone"),
+        (2, "Fax"),
+        (3, "Mobile"),
+        (4, "Email"),
+        (5, "Website"),  # added for seed 004's contactDetails.websites (issue 3)
+    ]
 
 
 @pytest.mark.parametrize(

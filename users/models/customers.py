@@ -127,7 +127,9 @@ class Customer(models.Model):
     country_residence = models.ForeignKey(
         "reference.Country", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    gender = models.ForeignKey("reference.Gender", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    gender = models.ForeignKey(
+        "reference.Gender", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     marital_status = models.ForeignKey(
         "reference.MaritalStatus", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -197,7 +199,9 @@ class Customer(models.Model):
     checked_enhanced_checks = models.ManyToManyField("reference.EnhancedCheck", blank=True, related_name="+")
 
     # --- risk, as last calculated (users.risk); history in RiskTrail -----------------
-    risk_score = models.IntegerField(default=0, help_text="The customer's own global score (seed 003 `global.score`).")
+    risk_score = models.IntegerField(
+        default=0, help_text="The customer's own global score (seed 003 `global.score`)."
+    )
     risk_effective_score = models.IntegerField(
         default=0, help_text="The highest of its own score and its contaminators' scores."
     )
@@ -226,8 +230,8 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    objects = LiveCustomerManager()
     all_objects = models.Manager()
+    objects = LiveCustomerManager()  # the default (Meta.default_manager_name): live customers only
 
     class Meta:
         ordering = ["id"]

@@ -22,7 +22,7 @@ class IdCard(KycRow):
     customer = models.ForeignKey("users.Customer", on_delete=models.CASCADE, related_name="id_cards")
     id_card_type = models.ForeignKey("reference.IdCardType", on_delete=models.PROTECT, related_name="+")
     number = models.CharField(max_length=100)
-    filename = models.CharField(max_length=255, null=True, blank=True)
+    filename = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001  (the seed tells null from blank)
     copy = models.BooleanField(default=False, help_text="A copy of the document is on file.")
     expiration_date = models.DateField(null=True, blank=True)
     issued_date = models.DateField(null=True, blank=True, help_text="Seed 004 `documentIssuedDate`.")
@@ -46,13 +46,17 @@ class Address(KycRow):
     """A postal address (`addresses`; seed 004 `contactDetails.addresses`)."""
 
     customer = models.ForeignKey("users.Customer", on_delete=models.CASCADE, related_name="addresses")
-    country = models.ForeignKey("reference.Country", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    street_name = models.CharField(max_length=500, blank=True, help_text="Seed 004 `addressLines`, one per line.")
+    country = models.ForeignKey(
+        "reference.Country", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    street_name = models.CharField(
+        max_length=500, blank=True, help_text="Seed 004 `addressLines`, one per line."
+    )
     postcode = models.CharField(max_length=30, blank=True)
     city = models.CharField(max_length=200, blank=True)
     state = models.CharField(max_length=200, blank=True)
     address_type = models.CharField(max_length=50, blank=True)
-    filename = models.CharField(max_length=255, null=True, blank=True)
+    filename = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001  (the seed tells null from blank)
     verified = models.BooleanField(default=False, help_text="Proof of address was checked.")
     tags = models.JSONField(default=list, blank=True)
 
@@ -66,7 +70,9 @@ class Address(KycRow):
 class CommunicationMeans(KycRow):
     """A phone, fax, mobile, email or website (`communicationMeans`; seed 004 `contactDetails`)."""
 
-    customer = models.ForeignKey("users.Customer", on_delete=models.CASCADE, related_name="communication_means")
+    customer = models.ForeignKey(
+        "users.Customer", on_delete=models.CASCADE, related_name="communication_means"
+    )
     communication_means_type = models.ForeignKey(
         "reference.CommunicationMeansType", on_delete=models.PROTECT, related_name="+"
     )
@@ -99,8 +105,12 @@ class Wealth(KycRow):
 class AnnualIncome(KycRow):
     """A source of annual income and its band (`annualIncomeEntries`, `/annual-income`)."""
 
-    customer = models.ForeignKey("users.Customer", on_delete=models.CASCADE, related_name="annual_income_entries")
-    annual_income_scale = models.ForeignKey("reference.AnnualIncomeScale", on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(
+        "users.Customer", on_delete=models.CASCADE, related_name="annual_income_entries"
+    )
+    annual_income_scale = models.ForeignKey(
+        "reference.AnnualIncomeScale", on_delete=models.PROTECT, related_name="+"
+    )
     annual_income_status = models.ForeignKey(
         "reference.AnnualIncomeStatus", on_delete=models.PROTECT, related_name="+"
     )
@@ -119,7 +129,9 @@ class Fund(KycRow):
 
     customer = models.ForeignKey("users.Customer", on_delete=models.CASCADE, related_name="funds")
     fund_type = models.ForeignKey("reference.FundType", on_delete=models.PROTECT, related_name="+")
-    country = models.ForeignKey("reference.Country", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    country = models.ForeignKey(
+        "reference.Country", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     counterpart_name = models.CharField(max_length=300)
     comments = models.TextField(blank=True)
 
@@ -134,7 +146,9 @@ class Fund(KycRow):
 class FinancialStatement(KycRow):
     """A yearly financial statement of an organisation (`/financial-statement`, `idStatement`)."""
 
-    customer = models.ForeignKey("users.Customer", on_delete=models.CASCADE, related_name="financial_statements")
+    customer = models.ForeignKey(
+        "users.Customer", on_delete=models.CASCADE, related_name="financial_statements"
+    )
     statement_type = models.ForeignKey("reference.StatementType", on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField()
     income = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True)
@@ -176,15 +190,17 @@ class ScreeningRisk(KycRow):
     """
 
     customer = models.ForeignKey("users.Customer", on_delete=models.CASCADE, related_name="screening_risks")
-    screening_risk_type = models.ForeignKey("reference.ScreeningRiskType", on_delete=models.PROTECT, related_name="+")
-    identifier = models.CharField(max_length=100, null=True, blank=True, help_text="Id of the list entry.")
+    screening_risk_type = models.ForeignKey(
+        "reference.ScreeningRiskType", on_delete=models.PROTECT, related_name="+"
+    )
+    identifier = models.CharField(max_length=100, null=True, blank=True, help_text="Id of the list entry.")  # noqa: DJ001  (the seed tells null from blank)
     score = models.PositiveSmallIntegerField(default=0, help_text="Match strength 0-100.")
     inspected = models.BooleanField(default=False)
     confirmed = models.BooleanField(default=False)
-    type = models.CharField(max_length=100, null=True, blank=True, help_text="Name of the source list.")
+    type = models.CharField(max_length=100, null=True, blank=True, help_text="Name of the source list.")  # noqa: DJ001  (the seed tells null from blank)
     full_name = models.CharField(max_length=300)
-    json = models.TextField(null=True, blank=True, help_text="The list entry as the source published it.")
-    md5 = models.CharField(max_length=32, null=True, blank=True)
+    json = models.TextField(null=True, blank=True, help_text="The list entry as the source published it.")  # noqa: DJ001  (the seed tells null from blank)
+    md5 = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001  (the seed tells null from blank)
     manual_addition = models.BooleanField(default=False)
 
     class Meta(KycRow.Meta):
@@ -207,7 +223,7 @@ class Document(KycRow):
     document_type = models.ForeignKey(
         "reference.DocumentType", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    filename = models.CharField(max_length=255, null=True, blank=True)
+    filename = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001  (the seed tells null from blank)
     description = models.CharField(max_length=500, blank=True)
     expiration_date = models.DateField(null=True, blank=True)
 

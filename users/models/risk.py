@@ -27,17 +27,26 @@ class RiskCategory(models.TextChoices):
 class RiskFactor(models.Model):
     """One line of the risk breakdown (e.g. "ID Card" in "KYC Risks") and its parameters."""
 
-    code = models.SlugField(max_length=50, unique=True, help_text="Key of the scoring function in the registry.")
+    code = models.SlugField(
+        max_length=50, unique=True, help_text="Key of the scoring function in the registry."
+    )
     name = models.CharField(max_length=100, help_text="Name shown in the breakdown (seed 003 spelling).")
     category = models.CharField(max_length=20, choices=RiskCategory.choices)
     applies_to_person = models.BooleanField(default=True)
     applies_to_organisation = models.BooleanField(default=True)
     parameters = models.JSONField(
-        default=dict, blank=True, encoder=DjangoJSONEncoder, help_text="Points and thresholds; see the factor's help."
+        default=dict,
+        blank=True,
+        encoder=DjangoJSONEncoder,
+        help_text="Points and thresholds; see the factor's help.",
     )
-    is_active = models.BooleanField("active", default=True, help_text="An inactive factor scores 0 but still shows.")
+    is_active = models.BooleanField(
+        "active", default=True, help_text="An inactive factor scores 0 but still shows."
+    )
     sort_order = models.IntegerField(default=0)
-    description = models.TextField(blank=True, help_text="What the factor measures and what each parameter means.")
+    description = models.TextField(
+        blank=True, help_text="What the factor measures and what each parameter means."
+    )
 
     class Meta:
         ordering = ["sort_order", "id"]
@@ -50,7 +59,9 @@ class RiskLevelThreshold(models.Model):
     """The global score from which a level starts, and the seed 003 risk type (`idRiskType`) it maps to."""
 
     level = models.CharField(max_length=10, choices=RiskLevel.choices, unique=True)
-    min_score = models.IntegerField(help_text="Scores at or above this (and below the next level's) get this level.")
+    min_score = models.IntegerField(
+        help_text="Scores at or above this (and below the next level's) get this level."
+    )
     risk_type = models.ForeignKey("reference.RiskType", on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -71,7 +82,9 @@ class ReviewPolicy(models.Model):
     """How often a customer of a level is reviewed (months between reviews)."""
 
     level = models.CharField(max_length=10, choices=RiskLevel.choices, unique=True)
-    review_months = models.PositiveSmallIntegerField(help_text="Months from approval or review to the next review.")
+    review_months = models.PositiveSmallIntegerField(
+        help_text="Months from approval or review to the next review."
+    )
 
     class Meta:
         ordering = ["review_months"]
@@ -124,7 +137,7 @@ class RiskTrail(models.Model):
         related_name="+",
         help_text="The risk type the reviewer assigned.",
     )
-    comments = models.TextField(null=True, blank=True)
+    comments = models.TextField(null=True, blank=True)  # noqa: DJ001  (the seed tells null from blank)
 
     class Meta:
         ordering = ["-id"]
@@ -150,7 +163,7 @@ class Review(models.Model):
     scheduled_date = models.DateField()
     reviewed_date = models.DateField(null=True, blank=True)
     reviewed = models.BooleanField(default=False)
-    comments = models.TextField(null=True, blank=True)
+    comments = models.TextField(null=True, blank=True)  # noqa: DJ001  (the seed tells null from blank)
     scheduler = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

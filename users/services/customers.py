@@ -73,8 +73,15 @@ def _check_kind(customer_type_id: int, fields: dict) -> None:
 
 
 @transaction.atomic
-def customer_create(*, actor: Actor, fields: dict, cause: str = "customer created") -> WriteResult:
-    """Create a customer from model field values (lookups as instances) and score it."""
+def customer_create(
+    *, actor: Actor, fields: dict, cause: str = "customer created", rescore: bool = True
+) -> WriteResult:
+    """Create a customer from model field values (lookups as instances) and score it.
+
+    `rescore=False` is for composite writes (a seed 004 user with its documents and
+    contacts): the caller scores once at the end of its transaction, so the onboarding
+    score sees the complete file and one risk trail records it.
+    """
     customer_type = fields["customer_type"]
     _check_kind(customer_type.pk, {k: v for k, v in fields.items() if v not in ("", None, False, [])})
     if Customer.objects.filter(external_ref=fields["external_ref"]).exists():
@@ -94,21 +101,32 @@ def customer_create(*, actor: Actor, fields: dict, cause: str = "customer create
             "A customer with this internal customer number exists already.",
             errors={"main.idInternalCustomer": ["Already in use."]},
         ) from None
-    audit = audit_log(actor=actor, action=AuditTrail.Action.CREATE, instance=customer, after=customer_snapshot(customer))
-    trails = customer_risk_refresh(customer_ids=[customer.pk], actor=actor, cause=cause)
+    audit = audit_log(
+        actor=actor, action=AuditTrail.Action.CREATE, instance=customer, after=customer_snapshot(customer)
+    )
+    trails = customer_risk_refresh(customer_ids=[customer.pk], actor=actor, cause=cause) if rescore else {}
     return WriteResult(customer, audit.pk, trails.get(customer.pk))
 
 
 @transaction.atomic
-def customer_update(*, actor: Actor, customer: Customer, fields: dict, cause: str = "customer changed") -> WriteResult:
-    """Change some of a customer's own fields; re-score it (a new trail only if its risk moved)."""
+def customer_update(
+    *, actor: Actor, customer: Customer, fields: dict, cause: str = "customer changed", rescore: bool = True
+) -> WriteResult:
+    """Change some of a customer's own fields; re-score it (a new trail only if its risk moved).
+
+    `rescore=False`: the caller re-scores once at the end of a composite write (see `customer_create`).
+    """
     customer = lock_customer(customer)
     if "customer_type" in fields and fields["customer_type"].pk != customer.customer_type_id:
-        raise ApplicationError(errors={"main.idCustomerType": ["The type of an existing customer cannot change."]})
+        raise ApplicationError(
+            errors={"main.idCustomerType": ["The type of an existing customer cannot change."]}
+        )
     if "external_ref" in fields and fields["external_ref"] != customer.external_ref:
         if Customer.objects.filter(external_ref=fields["external_ref"]).exclude(pk=customer.pk).exists():
             raise ConflictError(errors={"main.idInternalCustomer": ["Already in use."]})
-    _check_kind(customer.customer_type_id, {k: v for k, v in fields.items() if v not in ("", None, False, [])})
+    _check_kind(
+        customer.customer_type_id, {k: v for k, v in fields.items() if v not in ("", None, False, [])}
+    )
     before = customer_snapshot(customer)
     for name, value in fields.items():
         setattr(customer, name, value)
@@ -121,9 +139,13 @@ def customer_update(*, actor: Actor, customer: Customer, fields: dict, cause: st
     except IntegrityError:
         raise ConflictError(errors={"main.idInternalCustomer": ["Already in use."]}) from None
     audit = audit_log(
-        actor=actor, action=AuditTrail.Action.UPDATE, instance=customer, before=before, after=customer_snapshot(customer)
+        actor=actor,
+        action=AuditTrail.Action.UPDATE,
+        instance=customer,
+        before=before,
+        after=customer_snapshot(customer),
     )
-    trails = customer_risk_refresh(customer_ids=[customer.pk], actor=actor, cause=cause)
+    trails = customer_risk_refresh(customer_ids=[customer.pk], actor=actor, cause=cause) if rescore else {}
     return WriteResult(customer, audit.pk, trails.get(customer.pk))
 
 

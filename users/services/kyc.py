@@ -28,15 +28,25 @@ def _audit(actor, customer, action, *, before=None, after=None) -> int:
     return audit_log(actor=actor, action=action, instance=customer, before=before, after=after).pk
 
 
-def _finish(actor: Actor, customer: Customer, audit_id: int, cause: str, *others: int) -> WriteResult:
+def _finish(
+    actor: Actor, customer: Customer, audit_id: int, cause: str, *others: int, rescore: bool = True
+) -> WriteResult:
     touch(customer, actor)
+    if not rescore:  # a composite write (users.services.user_api) scores once at its end
+        return WriteResult(customer, audit_id, None)
     trails = customer_risk_refresh(customer_ids=[customer.pk, *others], actor=actor, cause=cause)
     return WriteResult(customer, audit_id, trails.get(customer.pk))
 
 
 @transaction.atomic
-def kyc_rows_add(*, actor: Actor, customer: Customer, kyc_list: KycList, rows: list[dict]) -> WriteResult:
-    """Add one or more rows (model field values) to a list of the customer."""
+def kyc_rows_add(
+    *, actor: Actor, customer: Customer, kyc_list: KycList, rows: list[dict], rescore: bool = True
+) -> WriteResult:
+    """Add one or more rows (model field values) to a list of the customer.
+
+    `rescore=False` (here and in the other writes below): the caller re-scores once at the
+    end of a composite write, so one request leaves one risk trail.
+    """
     customer = lock_customer(customer)
     _require_applies(kyc_list, customer)
     if not rows:
@@ -50,9 +60,12 @@ def kyc_rows_add(*, actor: Actor, customer: Customer, kyc_list: KycList, rows: l
     if any(row.pk is None for row in created):  # backends without RETURNING
         created = list(kyc_list.model.objects.filter(customer=customer).order_by("-pk")[: len(objects)])[::-1]
     audit_id = _audit(
-        actor, customer, AuditTrail.Action.UPDATE, after={kyc_list.key: {"added": [row_snapshot(r) for r in created]}}
+        actor,
+        customer,
+        AuditTrail.Action.UPDATE,
+        after={kyc_list.key: {"added": [row_snapshot(r) for r in created]}},
     )
-    return _finish(actor, customer, audit_id, f"{kyc_list.label} added")
+    return _finish(actor, customer, audit_id, f"{kyc_list.label} added", rescore=rescore)
 
 
 def _row(kyc_list: KycList, customer: Customer, row_id):
@@ -63,7 +76,9 @@ def _row(kyc_list: KycList, customer: Customer, row_id):
 
 
 @transaction.atomic
-def kyc_row_update(*, actor: Actor, customer: Customer, kyc_list: KycList, row_id, changes: dict) -> WriteResult:
+def kyc_row_update(
+    *, actor: Actor, customer: Customer, kyc_list: KycList, row_id, changes: dict
+) -> WriteResult:
     customer = lock_customer(customer)
     row = _row(kyc_list, customer, row_id)
     before = row_snapshot(row)
@@ -82,13 +97,15 @@ def kyc_row_update(*, actor: Actor, customer: Customer, kyc_list: KycList, row_i
 
 
 @transaction.atomic
-def kyc_row_delete(*, actor: Actor, customer: Customer, kyc_list: KycList, row_id) -> WriteResult:
+def kyc_row_delete(
+    *, actor: Actor, customer: Customer, kyc_list: KycList, row_id, rescore: bool = True
+) -> WriteResult:
     customer = lock_customer(customer)
     row = _row(kyc_list, customer, row_id)
     before = row_snapshot(row)
     row.delete()
     audit_id = _audit(actor, customer, AuditTrail.Action.UPDATE, before={kyc_list.key: {"removed": [before]}})
-    return _finish(actor, customer, audit_id, f"{kyc_list.label} removed")
+    return _finish(actor, customer, audit_id, f"{kyc_list.label} removed", rescore=rescore)
 
 
 @transaction.atomic
@@ -128,11 +145,15 @@ def _other(ref_or_customer) -> Customer:
     try:
         return Customer.objects.get(external_ref=ref_or_customer)
     except Customer.DoesNotExist:
-        raise ApplicationError(errors={"idInternalCustomer": [f"Unknown customer {ref_or_customer}."]}) from None
+        raise ApplicationError(
+            errors={"idInternalCustomer": [f"Unknown customer {ref_or_customer}."]}
+        ) from None
 
 
 @transaction.atomic
-def stake_add(*, actor: Actor, holder: Customer, entity, percentage=None) -> WriteResult:
+def stake_add(
+    *, actor: Actor, holder: Customer, entity, percentage=None, rescore: bool = True
+) -> WriteResult:
     """`holder` holds `percentage` % of organisation `entity` (a customer or its reference)."""
     holder = lock_customer(holder)
     entity = _other(entity)
@@ -145,12 +166,15 @@ def stake_add(*, actor: Actor, holder: Customer, entity, percentage=None) -> Wri
             stake.save()
     except IntegrityError:
         raise ConflictError("This customer already holds a stake in that organisation.") from None
-    audit_id = _audit(actor, holder, AuditTrail.Action.UPDATE, after={"stakesOut": {"added": [snapshot(stake)]}})
-    return _finish(actor, holder, audit_id, f"stake in customer {entity.pk} added", entity.pk)
+    audit_id = _audit(
+        actor, holder, AuditTrail.Action.UPDATE, after={"stakesOut": {"added": [snapshot(stake)]}}
+    )
+    cause = f"stake in customer {entity.pk} added"
+    return _finish(actor, holder, audit_id, cause, entity.pk, rescore=rescore)
 
 
 @transaction.atomic
-def stake_remove(*, actor: Actor, holder: Customer, stake_id) -> WriteResult:
+def stake_remove(*, actor: Actor, holder: Customer, stake_id, rescore: bool = True) -> WriteResult:
     holder = lock_customer(holder)
     try:
         stake = Stake.objects.get(pk=int(stake_id), holder=holder)
@@ -160,11 +184,14 @@ def stake_remove(*, actor: Actor, holder: Customer, stake_id) -> WriteResult:
     entity_id = stake.entity_id
     stake.delete()
     audit_id = _audit(actor, holder, AuditTrail.Action.UPDATE, before={"stakesOut": {"removed": [before]}})
-    return _finish(actor, holder, audit_id, f"stake in customer {entity_id} removed", entity_id)
+    cause = f"stake in customer {entity_id} removed"
+    return _finish(actor, holder, audit_id, cause, entity_id, rescore=rescore)
 
 
 @transaction.atomic
-def association_add(*, actor: Actor, associate: Customer, customer, role) -> WriteResult:
+def association_add(
+    *, actor: Actor, associate: Customer, customer, role, rescore: bool = True
+) -> WriteResult:
     """`associate` plays `role` (director, signatory...) for `customer` (a customer or its reference)."""
     associate = lock_customer(associate)
     customer = _other(customer)
@@ -178,11 +205,15 @@ def association_add(*, actor: Actor, associate: Customer, customer, role) -> Wri
     audit_id = _audit(
         actor, associate, AuditTrail.Action.UPDATE, after={"rolesOut": {"added": [snapshot(association)]}}
     )
-    return _finish(actor, associate, audit_id, f"role for customer {customer.pk} added", customer.pk)
+    return _finish(
+        actor, associate, audit_id, f"role for customer {customer.pk} added", customer.pk, rescore=rescore
+    )
 
 
 @transaction.atomic
-def association_remove(*, actor: Actor, associate: Customer, association_id) -> WriteResult:
+def association_remove(
+    *, actor: Actor, associate: Customer, association_id, rescore: bool = True
+) -> WriteResult:
     associate = lock_customer(associate)
     try:
         association = CustomerAssociation.objects.get(pk=int(association_id), associate=associate)
@@ -192,4 +223,4 @@ def association_remove(*, actor: Actor, associate: Customer, association_id) -> 
     other = association.customer_id
     association.delete()
     audit_id = _audit(actor, associate, AuditTrail.Action.UPDATE, before={"rolesOut": {"removed": [before]}})
-    return _finish(actor, associate, audit_id, f"role for customer {other} removed", other)
+    return _finish(actor, associate, audit_id, f"role for customer {other} removed", other, rescore=rescore)

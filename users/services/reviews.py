@@ -30,7 +30,9 @@ def next_review_date(level: str, *, start: date | None = None) -> date:
 
 
 @transaction.atomic
-def risk_trail_review(*, actor: Actor, trail_id, approval_status, risk_type, comments: str | None) -> list[int]:
+def risk_trail_review(
+    *, actor: Actor, trail_id, approval_status, risk_type, comments: str | None
+) -> list[int]:
     """Approve or reject a risk trail; an approval schedules the customer's next review.
 
     Four eyes: the reviewer must be a person (not an API key) other than the one whose
@@ -81,7 +83,11 @@ def risk_trail_review(*, actor: Actor, trail_id, approval_status, risk_type, com
         review.scheduled_date, review.scheduler, review.risk_trail = scheduled, reviewer, trail
         review.save(update_fields=["scheduled_date", "scheduler", "risk_trail"])
         audit_log(
-            actor=actor, action=AuditTrail.Action.UPDATE, instance=review, before=review_before, after=snapshot(review)
+            actor=actor,
+            action=AuditTrail.Action.UPDATE,
+            instance=review,
+            before=review_before,
+            after=snapshot(review),
         )
     Customer.objects.filter(pk=customer.pk).update(next_review_date=scheduled)
     return [review.pk]
