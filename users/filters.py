@@ -3,11 +3,12 @@
 import django_filters
 from django.db.models import Q
 
+from compliance.api.filters import StrictFilterSet
 from compliance.reference import models as ref
 from users.models import Customer, RiskLevel
 
 
-class CustomerFilter(django_filters.FilterSet):
+class CustomerFilter(StrictFilterSet):
     idCustomerType = django_filters.ModelChoiceFilter(
         field_name="customer_type", queryset=ref.CustomerType.objects.all()
     )

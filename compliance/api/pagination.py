@@ -58,6 +58,12 @@ class _OffsetPagination(pagination.BasePagination, metaclass=abc.ABCMeta):
     max_size = 100
     results_key = "items"
 
+    @classmethod
+    def keyed(cls, key: str):
+        """This style with the list under `key`, in answers and in the schema alike
+        (the schema generator never sees the view's `pagination_results_key`)."""
+        return type(f"{cls.__name__}_{key}", (cls,), {"results_key": key})
+
     def paginate_queryset(self, queryset, request, view=None):
         require_ordered(queryset)
         self.request = request

@@ -215,15 +215,9 @@ def test_get_person_document_has_the_seed_shape(integrator_client):
         "id": row["id"],
     }
     id_card = body["lists"]["idCards"]["contents"][0]
-    assert (
-        id_card["idIdCardType"] == 3
-    )
-    assert (
-        id_card["expirationDate"] == "2080-01-04"
-    )
-    assert (
-        id_card["copy"] is True
-    )
+    assert id_card["idIdCardType"] == 3
+    assert id_card["expirationDate"] == "2080-01-04"
+    assert id_card["copy"] is True
     documents = body["checkedLists"]["checkedDocuments"]
     assert documents["contents"] == [1, 5]
     assert documents["added"] == []
@@ -467,12 +461,8 @@ def test_malformed_dates_wrong_types_unknown_properties(integrator_client):
         "details": {**PERSON["details"], "nonFaceToFace": "perhaps", "idCountryResidense": 1},
     }
     problems = _problems(integrator_client.post("/api/customer", body, format="json"))
-    assert (
-        "main.relationshipStartDate" in problems
-    )
-    assert (
-        "wrong format" in problems["main.relationshipStartDate"]
-    )
+    assert "main.relationshipStartDate" in problems
+    assert "wrong format" in problems["main.relationshipStartDate"]
     assert problems["main.idCustomerStatus"] == "Expected an integer id, got str."
     assert "details.nonFaceToFace" in problems
     assert problems["details.idCountryResidense"] == "Unknown property."
@@ -584,3 +574,10 @@ def test_document_uses_a_fixed_number_of_queries(integrator_client, django_asser
         large = integrator_client.get("/api/customer/JD002")
     assert len(large.json()["lists"]["addresses"]["contents"]) == 5
     assert small.status_code == 200
+
+
+def test_empty_filter_values_are_refused(integrator_client):
+    response = integrator_client.get("/api/customer?updatedAfter=&riskLevel=")
+    assert response.status_code == 400
+    assert {"updatedAfter", "riskLevel"} <= {e["property"] for e in response.json()["errors"]}
+    assert integrator_client.get("/api/customer?search=").status_code == 200

@@ -111,8 +111,8 @@ class CustomerWriteSerializer(Strict):
     """`{"main": {...}, "details": {...}}`; `details` is a person's or an organisation's
     by `idCustomerType`."""
 
-    main = serializers.DictField()
-    details = serializers.DictField(required=False)
+    main = serializers.DictField(help_text="MainSerializer's properties.")
+    details = serializers.DictField(required=False, help_text="A person's or an organisation's details.")
 
     def __init__(self, *args, customer: m.Customer | None = None, **kwargs):
         self.customer = customer
@@ -144,6 +144,34 @@ class CustomerWriteSerializer(Strict):
         if errors:
             raise serializers.ValidationError(errors)
         return {**main.validated_data, **details.validated_data}
+
+
+def _details_schema(partial: bool):
+    from drf_spectacular.utils import PolymorphicProxySerializer
+
+    return PolymorphicProxySerializer(
+        component_name="PatchedCustomerDetails" if partial else "CustomerDetails",
+        serializers=[
+            PersonDetailsSerializer(partial=partial),
+            OrganisationDetailsSerializer(partial=partial),
+        ],
+        resource_type_field_name=None,
+        required=False,
+    )
+
+
+class CustomerCreateSchema(serializers.Serializer):
+    """The documented shape of `POST /api/customer` (validation is CustomerWriteSerializer's)."""
+
+    main = MainSerializer()
+    details = _details_schema(partial=False)
+
+
+class CustomerUpdateSchema(serializers.Serializer):
+    """The documented shape of `PUT /api/customer/{ref}`: any subset of main and details."""
+
+    main = MainSerializer(partial=True, required=False)
+    details = _details_schema(partial=True)
 
 
 class CustomerDocumentSerializer(serializers.Serializer):

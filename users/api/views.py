@@ -5,17 +5,17 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.generics import GenericAPIView
+from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from compliance.api.pagination import int_param
+from compliance.api.pagination import PagePagination, int_param
 from compliance.audit import Actor
 from users import selectors
 from users.api import serializers as s
 from users.filters import CustomerFilter
 from users.lists import CHECKED_BY_ID, CHECKED_LISTS, KycList
-from users.models import RiskTrail
+from users.models import RiskCategory, RiskTrail
 from users.services import customers as customer_services
 from users.services import kyc as kyc_services
 from users.services import reviews as review_services
@@ -30,28 +30,26 @@ def _written(result) -> Response:
     return Response(result.as_response())
 
 
-class CustomerCollectionView(GenericAPIView):
+class CustomerCollectionView(ListAPIView):
     """`POST /api/customer` (seed 003) and the filtered, paginated list integrators expect beside it."""
 
     required_permissions = {"GET": VIEW, "POST": ["users.add_customer"]}
     filterset_class = CustomerFilter
-    pagination_results_key = "customers"
+    pagination_class = PagePagination.keyed("customers")
     serializer_class = s.CustomerListItemSerializer
 
     def get_queryset(self):
         return selectors.customer_list()
 
     @extend_schema(operation_id="customers_list", tags=TAGS, summary="List customers")
-    def get(self, request):
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="customer_create",
         tags=TAGS,
         summary="Create a customer",
-        request=s.CustomerWriteSerializer,
+        request=s.CustomerCreateSchema,
         responses={200: s.WriteResultSerializer},
     )
     def post(self, request):
@@ -83,7 +81,7 @@ class CustomerDetailView(APIView):
         tags=TAGS,
         summary="Change a customer's main and details",
         parameters=[REF],
-        request=s.CustomerWriteSerializer,
+        request=s.CustomerUpdateSchema,
         responses={200: s.WriteResultSerializer},
     )
     def put(self, request, ref):
@@ -414,7 +412,12 @@ class CustomerRiskView(APIView):
         )
         return Response(
             {
-                "totals": customer.risk_breakdown,
+                # In seed order: jsonb (PostgreSQL) does not keep the keys' order.
+                "totals": {
+                    key: customer.risk_breakdown[key]
+                    for key in RiskCategory.values
+                    if key in customer.risk_breakdown
+                },
                 "contaminators": customer.risk_contaminators,
                 "global": {
                     "score": customer.risk_score,
