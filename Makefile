@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell (cat pyproject.toml; $(PYTHON) --version) | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run serve test lint worker beat migrate schema check-deploy clean
+.PHONY: install run serve test lint bench-risk worker beat migrate schema check-deploy clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,14 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+## bench-risk: load 100,000 customers into their own PostgreSQL database and time the bulk risk
+## recalculation (needs PostgreSQL; the database of BENCH_DATABASE_URL is created if missing and
+## emptied, never DATABASE_URL's). BENCH_ARGS: --customers N, --chunk-size N, --seed N, --keep
+bench-risk: export DEBUG ?= 1
+bench-risk: export BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/compliance_bench
+bench-risk: install
+	$(PY) manage.py bench_risk $(BENCH_ARGS)
 
 migrate: install
 	$(PY) manage.py migrate --noinput

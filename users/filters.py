@@ -3,26 +3,18 @@
 import django_filters
 from django.db.models import Q
 
-from compliance.api.filters import StrictFilterSet
+from compliance.api.filters import IntegerFilter, LookupFilter, LookupMultipleFilter, StrictFilterSet
 from compliance.reference import models as ref
 from users.models import Customer, RiskLevel
 
 
 class CustomerFilter(StrictFilterSet):
-    idCustomerType = django_filters.ModelChoiceFilter(
-        field_name="customer_type", queryset=ref.CustomerType.objects.all()
-    )
-    idCustomerStatus = django_filters.ModelMultipleChoiceFilter(
-        field_name="status", queryset=ref.CustomerStatus.objects.all()
-    )
+    idCustomerType = LookupFilter(field_name="customer_type", queryset=ref.CustomerType.objects.all())
+    idCustomerStatus = LookupMultipleFilter(field_name="status", queryset=ref.CustomerStatus.objects.all())
     riskLevel = django_filters.MultipleChoiceFilter(field_name="risk_level", choices=RiskLevel.choices)
-    idCountryNationality = django_filters.ModelChoiceFilter(
-        field_name="country_nationality", queryset=ref.Country.objects.all()
-    )
-    idCountryResidence = django_filters.ModelChoiceFilter(
-        field_name="country_residence", queryset=ref.Country.objects.all()
-    )
-    idCountryIncorporation = django_filters.ModelChoiceFilter(
+    idCountryNationality = LookupFilter(field_name="country_nationality", queryset=ref.Country.objects.all())
+    idCountryResidence = LookupFilter(field_name="country_residence", queryset=ref.Country.objects.all())
+    idCountryIncorporation = LookupFilter(
         field_name="country_incorporation", queryset=ref.Country.objects.all()
     )
     reviewDueBefore = django_filters.DateFilter(
@@ -31,7 +23,7 @@ class CustomerFilter(StrictFilterSet):
     reviewDueAfter = django_filters.DateFilter(
         field_name="next_review_date", lookup_expr="gte", help_text="Next review on or after this date."
     )
-    minRiskScore = django_filters.NumberFilter(field_name="risk_effective_score", lookup_expr="gte")
+    minRiskScore = IntegerFilter(field_name="risk_effective_score", lookup_expr="gte")
     updatedAfter = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     search = django_filters.CharFilter(method="filter_search", help_text="Reference or name contains.")
 

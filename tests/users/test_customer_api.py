@@ -581,3 +581,13 @@ def test_empty_filter_values_are_refused(integrator_client):
     assert response.status_code == 400
     assert {"updatedAfter", "riskLevel"} <= {e["property"] for e in response.json()["errors"]}
     assert integrator_client.get("/api/customer?search=").status_code == 200
+
+
+def test_out_of_range_filter_ids_are_400(integrator_client):
+    # Found by the fuzz test: an id beyond the column's range overflowed SQLite (a 500).
+    for query in (
+        "idCustomerStatus=9223372036854775808",
+        "idCountryResidence=99999999999",
+        "idCustomerType=-1",
+    ):
+        assert integrator_client.get(f"/api/customer?{query}").status_code == 400, query

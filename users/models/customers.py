@@ -209,7 +209,6 @@ class Customer(models.Model):
         max_length=10,
         choices=RiskLevel.choices,
         default=RiskLevel.MEDIUM,
-        db_index=True,
         help_text="Level of the effective score: seed 004's ORS/CRA level.",
     )
     risk_breakdown = models.JSONField(default=dict, blank=True, help_text="Seed 003 `totals`.")
@@ -260,6 +259,9 @@ class Customer(models.Model):
         ]
         indexes = [
             models.Index(fields=["customer_type", "status"], name="users_customer_type_status"),
+            # A plain index: levels are matched exactly, so PostgreSQL's LIKE twin of
+            # db_index=True on a CharField would be dead weight.
+            models.Index(fields=["risk_level"], name="users_customer_risk_level"),
         ]
 
     def __str__(self):

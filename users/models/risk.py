@@ -101,7 +101,10 @@ class RiskTrail(models.Model):
     by its single review (four eyes: an approver who did not cause it).
     """
 
-    customer = models.ForeignKey("users.Customer", on_delete=models.CASCADE, related_name="risk_trails")
+    # Indexed by users_trail_customer_latest (customer, -id); a second index would only slow inserts.
+    customer = models.ForeignKey(
+        "users.Customer", on_delete=models.CASCADE, related_name="risk_trails", db_index=False
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -218,7 +218,11 @@ def referred_by_third_party(inputs, params, ctx):
 
 @factor(
     "relationship_length",
-    bands=[{"under_years": 1, "points": 50}, {"under_years": 2, "points": 20}, {"under_years": 5, "points": 10}],
+    bands=[
+        {"under_years": 1, "points": 50},
+        {"under_years": 2, "points": 20},
+        {"under_years": 5, "points": 10},
+    ],
     points_unknown=50,
 )
 def relationship_length(inputs, params, ctx):

@@ -13,7 +13,31 @@ import json
 from collections import defaultdict
 from datetime import date
 
+from django.db import connection
+from django.db.models import F, Lookup, Q
+
 from users import models as m
+
+
+class _AnyOf(Lookup):
+    """`column = ANY(%s::<type>[])` on PostgreSQL; the right-hand side is the array's text
+    (`{1,2,3}`), one parameter however many ids there are."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s::{self.lhs.output_field.cast_db_type(connection)}[])", (*lhs_params, self.rhs)
+
+
+def id_in(field: str, ids) -> Q:
+    """A filter `field IN ids` (integer ids). On PostgreSQL `field = ANY(array)`: one
+    parameter instead of one per id, so the SQL of a chunk of a thousand customers stays
+    short and cheap to build, send and plan; elsewhere the ordinary `__in` lookup."""
+    if connection.vendor == "postgresql":
+        return Q(_AnyOf(F(field), "{%s}" % ",".join(str(int(pk)) for pk in ids)))  # noqa: UP031
+    return Q(**{f"{field}__in": ids})
 
 
 @dataclasses.dataclass
@@ -47,12 +71,19 @@ class RiskInputs:
         return self.customer_type == m.customers.PERSON
 
     def digest(self) -> str:
-        data = dataclasses.asdict(self)
-        for key, value in data.items():
-            if isinstance(value, list):
-                data[key] = sorted(value, key=repr)
-        raw = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+        """MD5 of the canonical JSON of every field, lists sorted by `repr`: stored with the
+        risk, so it must never change for the same inputs (it is `dataclasses.asdict` +
+        `json.dumps(sort_keys=True)`, without the deep copy `asdict` makes)."""
+        data = {}
+        for name in _FIELD_NAMES:
+            value = getattr(self, name)
+            data[name] = sorted(value, key=repr) if isinstance(value, list) else value
+        raw = _DIGEST_ENCODER.encode(data)
         return hashlib.md5(raw.encode(), usedforsecurity=False).hexdigest()
+
+
+_FIELD_NAMES = tuple(field.name for field in dataclasses.fields(RiskInputs))
+_DIGEST_ENCODER = json.JSONEncoder(sort_keys=True, default=str, separators=(",", ":"))
 
 
 _CUSTOMER_FIELDS = (
@@ -77,7 +108,7 @@ def load_inputs(customer_ids) -> dict[int, RiskInputs]:
     if not ids:
         return {}
     inputs: dict[int, RiskInputs] = {}
-    for row in m.Customer.all_objects.filter(pk__in=ids).values_list(*_CUSTOMER_FIELDS):
+    for row in m.Customer.all_objects.filter(id_in("pk", ids)).values_list(*_CUSTOMER_FIELDS):
         (pk, ctype, nftf, referral, start, nat, birth, res, inc, dom, act, inc_type) = row
         person = ctype == m.customers.PERSON
         inputs[pk] = RiskInputs(
@@ -91,7 +122,7 @@ def load_inputs(customer_ids) -> dict[int, RiskInputs]:
         )
 
     def rows(model, *fields):
-        return model.objects.filter(customer_id__in=ids).values_list("customer_id", *fields).order_by()
+        return model.objects.filter(id_in("customer_id", ids)).values_list("customer_id", *fields).order_by()
 
     for cid, expiry, copy in rows(m.IdCard, "expiration_date", "copy"):
         inputs[cid].id_cards.append((expiry.isoformat() if expiry else None, copy))
@@ -125,7 +156,9 @@ def load_inputs(customer_ids) -> dict[int, RiskInputs]:
     )
     for field, column, attribute in checked:
         through = m.Customer._meta.get_field(field).remote_field.through
-        for cid, value in through.objects.filter(customer_id__in=ids).values_list("customer_id", column):
+        for cid, value in through.objects.filter(id_in("customer_id", ids)).values_list(
+            "customer_id", column
+        ):
             getattr(inputs[cid], attribute).append(value)
     for item in inputs.values():
         item.documents = sorted(set(item.documents))
@@ -138,11 +171,12 @@ def associations_of(customer_ids) -> dict[int, set[int]]:
     found: dict[int, set[int]] = defaultdict(set)
     if not ids:
         return found
-    from django.db.models import Q
-
-    for model, a, b in ((m.Stake, "holder_id", "entity_id"), (m.CustomerAssociation, "associate_id", "customer_id")):
-        query = Q(**{f"{a}__in": ids}) | Q(**{f"{b}__in": ids})
-        wanted = set(ids)
+    wanted = set(ids)
+    for model, a, b in (
+        (m.Stake, "holder_id", "entity_id"),
+        (m.CustomerAssociation, "associate_id", "customer_id"),
+    ):
+        query = id_in(a, ids) | id_in(b, ids)
         for left, right in model.objects.filter(query).values_list(a, b).order_by():
             if left in wanted:
                 found[left].add(right)

@@ -12,6 +12,9 @@ from users.models import RiskCategory, RiskFactor, RiskLevel, RiskLevelThreshold
 from users.risk.factors import DEFAULTS, REGISTRY, ScoringContext
 from users.risk.inputs import RiskInputs
 
+# (key, label) of the breakdown's groups, in order (`choices` is rebuilt at every access).
+_CATEGORIES = tuple(RiskCategory.choices)
+
 
 @dataclasses.dataclass(frozen=True)
 class Evaluation:
@@ -55,7 +58,9 @@ class RiskModel:
             for f in RiskFactor.objects.all()
         ]
         rows = list(RiskLevelThreshold.objects.order_by("min_score"))
-        documents = list(DocumentType.objects.values_list("id", "required_for_person", "required_for_organisation"))
+        documents = list(
+            DocumentType.objects.values_list("id", "required_for_person", "required_for_organisation")
+        )
         context = ScoringContext(
             today=today or timezone.localdate(),
             country_risk=dict(Country.objects.values_list("id", "risk_score")),
@@ -78,7 +83,7 @@ class RiskModel:
 
     def evaluate(self, inputs: RiskInputs) -> Evaluation:
         totals: dict[str, dict] = {
-            key: {"name": label, "contents": [], "score": 0} for key, label in RiskCategory.choices
+            key: {"name": label, "contents": [], "score": 0} for key, label in _CATEGORIES
         }
         for f in self.factors:
             if not (f.person if inputs.is_person else f.organisation):

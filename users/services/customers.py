@@ -92,7 +92,7 @@ def customer_create(
     user = _actor_user(actor)
     customer = Customer(**fields, created_by=user, last_modified_by=user)
     # Lookups were validated by the caller's serializer; skip a query per foreign key.
-    clean(customer, exclude=FK_FIELDS + ["external_ref"])
+    clean(customer, exclude=[*FK_FIELDS, "external_ref"])
     try:
         with transaction.atomic():
             customer.save()
@@ -121,9 +121,9 @@ def customer_update(
         raise ApplicationError(
             errors={"main.idCustomerType": ["The type of an existing customer cannot change."]}
         )
-    if "external_ref" in fields and fields["external_ref"] != customer.external_ref:
-        if Customer.objects.filter(external_ref=fields["external_ref"]).exclude(pk=customer.pk).exists():
-            raise ConflictError(errors={"main.idInternalCustomer": ["Already in use."]})
+    new_ref = fields.get("external_ref", customer.external_ref)
+    if new_ref != customer.external_ref and Customer.objects.filter(external_ref=new_ref).exists():
+        raise ConflictError(errors={"main.idInternalCustomer": ["Already in use."]})
     _check_kind(
         customer.customer_type_id, {k: v for k, v in fields.items() if v not in ("", None, False, [])}
     )
@@ -132,7 +132,7 @@ def customer_update(
         setattr(customer, name, value)
     customer.updated_at = timezone.now()
     customer.last_modified_by = _actor_user(actor)
-    clean(customer, exclude=FK_FIELDS + ["external_ref"])
+    clean(customer, exclude=[*FK_FIELDS, "external_ref"])
     try:
         with transaction.atomic():
             customer.save()

@@ -12,7 +12,6 @@ from compliance.audit import Actor, audit_log, snapshot
 from compliance.errors import ConflictError, ForbiddenError, NotFoundError
 from compliance.models import AuditTrail
 from users.models import Customer, Review, ReviewPolicy, RiskTrail
-from users.services.risk import _actor_user
 
 APPROVED = 1
 
