@@ -591,3 +591,13 @@ def test_out_of_range_filter_ids_are_400(integrator_client):
         "idCustomerType=-1",
     ):
         assert integrator_client.get(f"/api/customer?{query}").status_code == 400, query
+
+
+def test_responsible_officer_must_be_an_active_staff_user(integrator_client, analyst):
+    body = {**PERSON, "main": {**PERSON["main"], "idUserResponsibleOfficer": 987654}}
+    assert _problems(integrator_client.post("/api/customer", body, format="json")) == {
+        "main.idUserResponsibleOfficer": "Unknown staff user id 987654."
+    }
+    body["main"]["idUserResponsibleOfficer"] = analyst.pk
+    _write_result(integrator_client.post("/api/customer", body, format="json"))
+    assert Customer.objects.get(external_ref="JD001").responsible_officer == analyst

@@ -22,24 +22,17 @@ def _country(**kwargs):
     return LookupField(ref.Country, allow_null=True, required=False, **kwargs)
 
 
-class StaffUserField(serializers.PrimaryKeyRelatedField):
+class StaffUserField(LookupField):
     """`idUserResponsibleOfficer`: the id of an active staff user."""
 
     default_error_messages = {
+        **LookupField.default_error_messages,
         "does_not_exist": "Unknown staff user id {pk_value}.",
-        "incorrect_type": "Expected an integer id, got {data_type}.",
     }
 
     def __init__(self, **kwargs):
         kwargs.setdefault("queryset", StaffUser.objects.filter(is_active=True))
         super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or (isinstance(data, str) and not data.isdigit()):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        if isinstance(data, int) and not 0 <= data <= 2_147_483_647:
-            self.fail("does_not_exist", pk_value=data)
-        return super().to_internal_value(data)
 
 
 # --- main and details ------------------------------------------------------------------
