@@ -452,18 +452,10 @@ def test_approval_records_the_review_and_schedules_the_next(analyst, approver, a
     assert review.scheduler == approver
     assert review.reviewed is False
     trail.refresh_from_db()
-    assert (
-        trail.reviewed
-    )
-    assert (
-        trail.reviewer == approver
-    )
-    assert (
-        trail.approval_status_id == 1
-    )
-    assert (
-        trail.risk_type_id == 2
-    )
+    assert trail.reviewed
+    assert trail.reviewer == approver
+    assert trail.approval_status_id == 1
+    assert trail.risk_type_id == 2
     assert Customer.objects.get(pk=customer.pk).next_review_date == review.scheduled_date
 
     listed = approver_client.get("/api/customer/AP1/risk-trails?limits=1").json()
@@ -546,3 +538,20 @@ def test_recalculate_all_is_idempotent(make_customer):
     assert first["customers"] == 5
     second = risk_recalculate_all(actor=SYSTEM, cause="test", chunk_size=2)
     assert second["trails"] == 0
+
+
+@pytest.mark.skipif(not ON_REAL_STACK, reason="the trigger is PostgreSQL's")
+def test_the_database_keeps_risk_trails_append_only(person, approver):
+    from django.db import DatabaseError, transaction
+
+    trail = RiskTrail.objects.filter(customer=person).first()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        RiskTrail.objects.filter(pk=trail.pk).update(score=1)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        RiskTrail.objects.filter(pk=trail.pk).delete()
+    # Its one review may be filled in; not a second one.
+    RiskTrail.objects.filter(pk=trail.pk).update(
+        reviewed=True, reviewer=approver, approval_status=ref.ApprovalStatus.objects.get(pk=1)
+    )
+    with pytest.raises(DatabaseError), transaction.atomic():
+        RiskTrail.objects.filter(pk=trail.pk).update(comments="changed my mind")
