@@ -601,3 +601,51 @@ def test_responsible_officer_must_be_an_active_staff_user(integrator_client, ana
     body["main"]["idUserResponsibleOfficer"] = analyst.pk
     _write_result(integrator_client.post("/api/customer", body, format="json"))
     assert Customer.objects.get(external_ref="JD001").responsible_officer == analyst
+
+
+def test_stakes_and_roles_through_the_api(integrator_client):
+    integrator_client.post("/api/customer", PERSON, format="json")
+    integrator_client.post("/api/customer", ORGANISATION, format="json")
+    _write_result(
+        integrator_client.post(
+            "/api/customer/JD001/stakes", [{"idInternalCustomer": "AC001", "percentage": 25}], format="json"
+        )
+    )
+    _write_result(
+        integrator_client.post(
+            "/api/customer/JD001/roles",
+            [{"idInternalCustomer": "AC001", "idAssociationRole": 1}],
+            format="json",
+        )
+    )
+    person = integrator_client.get("/api/customer/JD001").json()["lists"]
+    organisation = integrator_client.get("/api/customer/AC001").json()["lists"]
+    [stake] = person["stakesOut"]["contents"]
+    assert stake["percentage"] == 25.0
+    assert organisation["stakesIn"]["contents"] == [stake]
+    [role] = person["rolesOut"]["contents"]
+    assert role["idAssociationRole"] == 1
+    assert organisation["rolesIn"]["contents"] == [role]
+    _write_result(integrator_client.delete(f"/api/customer/JD001/stakes/{stake['idStake']}"))
+    _write_result(integrator_client.delete(f"/api/customer/JD001/roles/{role['idCustomerAssociation']}"))
+    assert integrator_client.get("/api/customer/JD001/stakes").json() == []
+    assert integrator_client.get("/api/customer/JD001/roles").json() == []
+
+
+def test_a_refused_stake_leaves_the_whole_array_unwritten(integrator_client):
+    integrator_client.post("/api/customer", PERSON, format="json")
+    integrator_client.post("/api/customer", ORGANISATION, format="json")
+    integrator_client.post(
+        "/api/customer", {**PERSON, "main": {**PERSON["main"], "idInternalCustomer": "JD002"}}, format="json"
+    )
+    # The second stake is in a person: refused, and the first one must not stay behind.
+    response = integrator_client.post(
+        "/api/customer/JD001/stakes",
+        [{"idInternalCustomer": "AC001", "percentage": 10}, {"idInternalCustomer": "JD002"}],
+        format="json",
+    )
+    assert response.status_code == 400
+    assert integrator_client.get("/api/customer/JD001/stakes").json() == []
+    assert _problems(
+        integrator_client.post("/api/customer/JD001/stakes", [{"idInternalCustomer": "NOPE"}], format="json")
+    ) == {"[0].idInternalCustomer": "Unknown customer NOPE."}

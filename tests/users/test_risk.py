@@ -555,3 +555,20 @@ def test_the_database_keeps_risk_trails_append_only(person, approver):
     )
     with pytest.raises(DatabaseError), transaction.atomic():
         RiskTrail.objects.filter(pk=trail.pk).update(comments="changed my mind")
+
+
+def test_a_factor_row_must_be_readable_by_its_scoring_function():
+    from django.core.exceptions import ValidationError
+
+    factor = RiskFactor.objects.get(code="behavior")
+    factor.parameters = {"points_per_risk": 40, "max_points": 60}
+    factor.full_clean()
+    factor.parameters = {"points_per_risk": "forty"}
+    with pytest.raises(ValidationError, match="points_per_risk must be a number"):
+        factor.full_clean()
+    factor.parameters = {"points_per_rsik": 40}
+    with pytest.raises(ValidationError, match="Unknown parameter"):
+        factor.full_clean()
+    factor.parameters, factor.code = {}, "astrology"
+    with pytest.raises(ValidationError, match="No scoring function"):
+        factor.full_clean()

@@ -8,7 +8,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -180,17 +180,9 @@ class RiskTrailAdmin(BigTableAdmin, ReadOnlyModelAdmin):
 # --- the risk model ---------------------------------------------------------------------
 
 
-def _json_kind(value) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    return {dict: "an object", list: "a list", str: "a text"}.get(type(value), "a value")
-
-
 class RiskFactorForm(forms.ModelForm):
-    """A factor's parameters are read by its scoring function: an unknown key or a value of
-    the wrong kind would silently score 0, so both are refused here."""
+    """The factor's row; `RiskFactor.clean()` refuses codes and parameters its scoring
+    function cannot read (they would silently score 0)."""
 
     class Meta:
         model = m.RiskFactor
@@ -205,28 +197,6 @@ class RiskFactorForm(forms.ModelForm):
             "parameters",
             "description",
         )
-
-    def clean_code(self):
-        code = self.cleaned_data["code"]
-        if code not in REGISTRY:
-            raise ValidationError(f"No scoring function has this code; known: {', '.join(sorted(REGISTRY))}.")
-        return code
-
-    def clean_parameters(self):
-        params = self.cleaned_data["parameters"]
-        if not isinstance(params, dict):
-            raise ValidationError('The parameters are a JSON object: {"name": value, ...}.')
-        code = self.instance.code or self.cleaned_data.get("code")
-        defaults = DEFAULTS.get(code, {})
-        unknown = sorted(set(params) - set(defaults))
-        if unknown:
-            raise ValidationError(
-                f"Unknown parameter(s) {', '.join(unknown)}; this factor reads {', '.join(defaults)}."
-            )
-        wrong = [k for k, v in params.items() if _json_kind(v) != _json_kind(defaults[k])]
-        if wrong:
-            raise ValidationError("; ".join(f"{k} must be {_json_kind(defaults[k])}" for k in wrong) + ".")
-        return params
 
 
 class RiskModelAdmin(AuditedModelAdmin):

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from compliance.api.pagination import PagePagination, int_param
 from compliance.audit import Actor
 from users import selectors
+from users.api import documents
 from users.api import serializers as s
 from users.filters import CustomerFilter
 from users.lists import CHECKED_BY_ID, CHECKED_LISTS, KycList
@@ -74,7 +75,7 @@ class CustomerDetailView(APIView):
         responses=s.CustomerDocumentSerializer,
     )
     def get(self, request, ref):
-        return Response(selectors.customer_document(ref))
+        return Response(documents.customer_document(ref))
 
     @extend_schema(
         operation_id="customer_update",
@@ -259,7 +260,7 @@ class CheckedListView(APIView):
     )
     def get(self, request, ref, list_id):
         checked = self._checked(list_id)
-        return Response(selectors.customer_document(ref)["checkedLists"][checked.key])
+        return Response(documents.checked_list(ref, checked.list_id))
 
     @extend_schema(
         operation_id="customer_checked_list_update",
@@ -307,11 +308,9 @@ class StakesView(APIView):
         customer = selectors.customer_get(ref)
         serializer = s.StakeSerializer(data=request.data, many=True, allow_empty=False)
         serializer.is_valid(raise_exception=True)
-        actor = Actor.from_request(request)
-        for row in serializer.validated_data:
-            result = kyc_services.stake_add(
-                actor=actor, holder=customer, entity=row["entity"], percentage=row.get("percentage")
-            )
+        result = kyc_services.stakes_add(
+            actor=Actor.from_request(request), holder=customer, stakes=serializer.validated_data
+        )
         return _written(result)
 
 
@@ -357,11 +356,9 @@ class RolesView(APIView):
         customer = selectors.customer_get(ref)
         serializer = s.AssociationSerializer(data=request.data, many=True, allow_empty=False)
         serializer.is_valid(raise_exception=True)
-        actor = Actor.from_request(request)
-        for row in serializer.validated_data:
-            result = kyc_services.association_add(
-                actor=actor, associate=customer, customer=row["customer"], role=row["role"]
-            )
+        result = kyc_services.associations_add(
+            actor=Actor.from_request(request), associate=customer, roles=serializer.validated_data
+        )
         return _written(result)
 
 

@@ -54,6 +54,15 @@ class RiskFactor(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from users.risk.factors import parameter_errors  # the registry imports the models
+
+        errors = parameter_errors(self.code, self.parameters)
+        if errors:
+            raise ValidationError(errors)
+
 
 class RiskLevelThreshold(models.Model):
     """The global score from which a level starts, and the seed 003 risk type (`idRiskType`) it maps to."""

@@ -39,6 +39,33 @@ def factor(code: str, **defaults):
     return decorator
 
 
+def json_kind(value) -> str:
+    """How a parameter value reads in JSON, for messages: a number, a list, true/false..."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    return {dict: "an object", list: "a list", str: "a text"}.get(type(value), "a value")
+
+
+def parameter_errors(code: str, params) -> dict[str, str]:
+    """Why a factor row's code or parameters cannot score: an unknown code, an unknown
+    parameter or a value of the wrong kind would silently score 0. Empty when fine."""
+    if code not in REGISTRY:
+        return {"code": f"No scoring function has this code; known: {', '.join(sorted(REGISTRY))}."}
+    if not isinstance(params, dict):
+        return {"parameters": 'The parameters are a JSON object: {"name": value, ...}.'}
+    defaults = DEFAULTS[code]
+    unknown = sorted(set(params) - set(defaults))
+    if unknown:
+        reads = ", ".join(defaults)
+        return {"parameters": f"Unknown parameter(s) {', '.join(unknown)}; this factor reads {reads}."}
+    wrong = [k for k, v in params.items() if json_kind(v) != json_kind(defaults[k])]
+    if wrong:
+        return {"parameters": "; ".join(f"{k} must be {json_kind(defaults[k])}" for k in wrong) + "."}
+    return {}
+
+
 def _int(value, default=0) -> int:
     try:
         return int(value)

@@ -224,3 +224,35 @@ def association_remove(
     association.delete()
     audit_id = _audit(actor, associate, AuditTrail.Action.UPDATE, before={"rolesOut": {"removed": [before]}})
     return _finish(actor, associate, audit_id, f"role for customer {other} removed", other, rescore=rescore)
+
+
+@transaction.atomic
+def stakes_add(*, actor: Actor, holder: Customer, stakes: list[dict]) -> WriteResult:
+    """Add several stakes (`{"entity": ..., "percentage": ...}`) at once: all or none, scored once."""
+    if not stakes:
+        raise ApplicationError(errors={"": ["Send an array with at least one element."]})
+    results = [
+        stake_add(
+            actor=actor, holder=holder, entity=s["entity"], percentage=s.get("percentage"), rescore=False
+        )
+        for s in stakes
+    ]
+    entities = [_other(s["entity"]).pk for s in stakes]
+    trails = customer_risk_refresh(customer_ids=[holder.pk, *entities], actor=actor, cause="stakes added")
+    return WriteResult(results[-1].customer, results[-1].audit_id, trails.get(holder.pk))
+
+
+@transaction.atomic
+def associations_add(*, actor: Actor, associate: Customer, roles: list[dict]) -> WriteResult:
+    """Add several roles (`{"customer": ..., "role": ...}`) at once: all or none, scored once."""
+    if not roles:
+        raise ApplicationError(errors={"": ["Send an array with at least one element."]})
+    results = [
+        association_add(
+            actor=actor, associate=associate, customer=r["customer"], role=r["role"], rescore=False
+        )
+        for r in roles
+    ]
+    others = [_other(r["customer"]).pk for r in roles]
+    trails = customer_risk_refresh(customer_ids=[associate.pk, *others], actor=actor, cause="roles added")
+    return WriteResult(results[-1].customer, results[-1].audit_id, trails.get(associate.pk))
