@@ -234,6 +234,10 @@ SPECTACULAR_SETTINGS = {
     # The API's shape is public documentation, as the source vendors publish theirs.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    "ENUM_NAME_OVERRIDES": {
+        "RuleActionEnum": "transactions.models.RuleAction",
+        "CurrencyEnum": "transactions.currencies.CURRENCY_CHOICES",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -276,3 +280,12 @@ LOGGING = {
 # the same request when there are at most this many, otherwise in a worker after commit
 # (a holding company with thousands of associates must not slow down an API write).
 RISK_CONTAMINATION_INLINE_LIMIT = env.int("RISK_CONTAMINATION_INLINE_LIMIT", default=25)
+
+# --- transaction monitoring ---------------------------------------------------------------
+# Velocity sums and cross-currency thresholds compare amounts converted to this currency
+# through the ExchangeRate table (admin: Transactions > Exchange rates).
+BASE_CURRENCY = env.str("BASE_CURRENCY", default="USD")
+# Active rule instances are compiled once per process and reloaded when an instance changes
+# (a generation counter in the cache); this bounds how stale a process may be if the cache
+# was unreachable when the change was announced.
+RULES_CACHE_MAX_AGE_SECONDS = env.int("RULES_CACHE_MAX_AGE_SECONDS", default=30)

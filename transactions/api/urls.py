@@ -1,7 +1,18 @@
 """API routes of the transactions app, mounted under /api/ by compliance.urls."""
 
-from rest_framework.routers import SimpleRouter
+from django.urls import path
 
-router = SimpleRouter(trailing_slash=False)
+from transactions.api import views
 
-urlpatterns = [*router.urls]
+urlpatterns = [
+    path("transactions", views.TransactionCollectionView.as_view(), name="transactions"),
+    path(
+        "transactions/<str:transactionId>", views.TransactionDetailView.as_view(), name="transaction-detail"
+    ),
+    path("events/transaction", views.TransactionEventCollectionView.as_view(), name="transaction-events"),
+    path(
+        "events/transaction/<str:eventId>",
+        views.TransactionEventDetailView.as_view(),
+        name="transaction-event-detail",
+    ),
+]

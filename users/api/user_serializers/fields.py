@@ -223,7 +223,8 @@ def _required_text(max_length, **kwargs):
 
 def _identifier(**kwargs):
     """A `userId` or `eventId`: kept exactly as sent, not blank."""
-    return TextField(max_length=100, validators=[NOT_BLANK], **kwargs)
+    kwargs.setdefault("max_length", 100)
+    return TextField(validators=[NOT_BLANK], **kwargs)
 
 
 class _Constant(serializers.Field):

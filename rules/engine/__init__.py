@@ -1,0 +1,1 @@
+"""The rule engine: evaluates the active rule instances on a transaction (see runner.py)."""

@@ -1,0 +1,135 @@
+"""Seed 004 "User/Transactions" and "User/Transaction Events".
+
+Thin views: the serializer validates, a `transactions.services` function writes (one
+transaction: store, rules, verdict, audit, events) and the answer is the stored document.
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from compliance.api.pagination import IdCursorPagination
+from compliance.audit import Actor
+from compliance.errors import NotFoundError
+from transactions import documents, services
+from transactions.api import answers
+from transactions.api.serializers import TransactionEventSerializer, TransactionSerializer
+from transactions.filters import TransactionFilter
+from transactions.models import Transaction, TransactionEvent
+from users.api.user_serializers import entity_user_document, individual_user_document
+from users.api.user_views import user_queryset
+from users.models.customers import PERSON
+
+TAGS = ["transactions (seed 004)"]
+VIEW = ["transactions.view_transaction"]
+
+
+def _user_details(tx: Transaction) -> dict:
+    """`originUserDetail` / `destinationUserDetail`: the users' seed 004 documents."""
+    details = {}
+    for side in ("origin", "destination"):
+        customer = getattr(tx, f"{side}_user")
+        if customer is None:
+            continue
+        full = user_queryset(customer.customer_type_id).filter(pk=customer.pk).first()
+        if full is None:  # deleted since
+            continue
+        document = individual_user_document if full.customer_type_id == PERSON else entity_user_document
+        details[f"{side}UserDetail"] = document(full)
+    return details
+
+
+def transaction_answer(tx: Transaction) -> dict:
+    return documents.transaction_document(tx, users=_user_details(tx))
+
+
+class TransactionCollectionView(ListAPIView):
+    """`POST /api/transactions` verifies a transaction; `GET` lists the stored ones, newest first."""
+
+    required_permissions = {"GET": VIEW, "POST": ["transactions.add_transaction"]}
+    filterset_class = TransactionFilter
+    pagination_class = IdCursorPagination
+    serializer_class = answers.TransactionListItemSerializer
+
+    def get_queryset(self):
+        return Transaction.objects.order_by("-id")
+
+    @extend_schema(operation_id="transactions_list", tags=TAGS, summary="List transactions")
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="transaction_verify",
+        tags=TAGS,
+        summary="Verify a transaction",
+        description="Stores the transaction, runs every active rule instance on it synchronously and "
+        "answers the stored transaction with `executedRules`, `hitRules` and the decision `status` "
+        "(the strongest action among the non-shadow hits). The same `transactionId` with the same "
+        "body answers the stored result; with another body, 409.",
+        request=TransactionSerializer,
+        responses={200: answers.TransactionAnswerSerializer},
+    )
+    def post(self, request):
+        serializer = TransactionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.transaction_verify(
+            actor=Actor.from_request(request), fields=serializer.to_fields(), payload=request.data
+        )
+        tx = services.transaction_get(result.transaction.transaction_id)
+        return Response(transaction_answer(tx))
+
+
+class TransactionDetailView(APIView):
+    required_permissions = {"GET": VIEW}
+
+    @extend_schema(
+        operation_id="transaction_retrieve",
+        tags=TAGS,
+        summary="Retrieve a transaction",
+        parameters=[OpenApiParameter("transactionId", OpenApiTypes.STR, OpenApiParameter.PATH)],
+        responses={200: answers.TransactionAnswerSerializer},
+    )
+    def get(self, request, transactionId):
+        return Response(transaction_answer(services.transaction_get(transactionId)))
+
+
+class TransactionEventCollectionView(APIView):
+    required_permissions = {"POST": ["transactions.add_transactionevent"]}
+
+    @extend_schema(
+        operation_id="transaction_event_create",
+        tags=TAGS,
+        summary="Create a transaction event",
+        description="Moves the transaction's state, merges `updatedTransactionAttributes`, keeps the "
+        "event in the transaction's history and re-runs the rule instances that ask for it. "
+        "Idempotent on `eventId`.",
+        request=TransactionEventSerializer,
+        responses={200: answers.TransactionEventAnswerSerializer},
+    )
+    def post(self, request):
+        serializer = TransactionEventSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = {**serializer.validated_data, "raw_attributes": request.data["updatedTransactionAttributes"]}
+        result = services.transaction_event_create(
+            actor=Actor.from_request(request), data=data, payload=request.data
+        )
+        return Response(documents.event_document(result.event))
+
+
+class TransactionEventDetailView(APIView):
+    required_permissions = {"GET": ["transactions.view_transactionevent"]}
+
+    @extend_schema(
+        operation_id="transaction_event_retrieve",
+        tags=TAGS,
+        summary="Retrieve a transaction event",
+        parameters=[OpenApiParameter("eventId", OpenApiTypes.STR, OpenApiParameter.PATH)],
+        responses={200: answers.TransactionEventAnswerSerializer},
+    )
+    def get(self, request, eventId):
+        event = TransactionEvent.objects.select_related("transaction").filter(event_id=eventId).first()
+        if event is None:
+            raise NotFoundError(f"There is no transaction event {eventId}.")
+        return Response(documents.event_document(event))
