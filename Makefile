@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell (cat pyproject.toml; $(PYTHON) --version) | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run serve test lint bench-risk worker beat migrate schema check-deploy clean
+.PHONY: install run serve test lint bench-risk bench-transactions worker beat migrate schema check-deploy clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,18 @@ bench-risk: export DEBUG ?= 1
 bench-risk: export BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/compliance_bench
 bench-risk: install
 	$(PY) manage.py bench_risk $(BENCH_ARGS)
+
+## bench-transactions: load 10,000 users and 1,000,000 historical transactions into their own
+## PostgreSQL database (BENCH_DATABASE_URL, created if missing; kept between runs unless --reload),
+## activate 10 rule instances, serve with gunicorn and post transactions over HTTP at 100/s and
+## at full speed, beside the trivial POST /api/bench/ping. Uses BENCH_REDIS_URL's Redis database
+## (flushed), never REDIS_URL's. BENCH_ARGS: --users N, --transactions N, --seconds N, --rate N,
+## --concurrency N, --workers N, --threads N, --reload, --seed N
+bench-transactions: export DEBUG ?= 1
+bench-transactions: export BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/compliance_bench_tx
+bench-transactions: export BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
+bench-transactions: install
+	$(PY) manage.py bench_transactions $(BENCH_ARGS)
 
 migrate: install
 	$(PY) manage.py migrate --noinput

@@ -289,3 +289,8 @@ BASE_CURRENCY = env.str("BASE_CURRENCY", default="USD")
 # (a generation counter in the cache); this bounds how stale a process may be if the cache
 # was unreachable when the change was announced.
 RULES_CACHE_MAX_AGE_SECONDS = env.int("RULES_CACHE_MAX_AGE_SECONDS", default=30)
+
+# --- benchmarks -----------------------------------------------------------------------------
+# Routes POST /api/bench/ping (transactions/bench.py), the trivial authenticated endpoint that
+# `make bench-transactions` measures beside the transactions. Off everywhere but there.
+BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)

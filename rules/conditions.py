@@ -1,7 +1,7 @@
 """The condition language: `{attribute, operator, value}` tests combined with `all` / `any`.
 
 One implementation for every place compliance admins write checks without code: the
-custom-condition rule template (R-17) over a transaction document, and the scenarios
+custom-condition rule template (R-15) over a transaction document, and the scenarios
 of seed 000 over a customer document (issue 8). The operators are seed 000's:
 `$noop $eq $lt $lte $gt $gte $in $nin $ne $exists`.
 
@@ -167,10 +167,10 @@ def _comparable(value: Any) -> Any:
 
 def _compare(operator: str, left: Any, right: Any) -> bool:
     a, b = _comparable(left), _comparable(right)
-    if operator == "$eq":
-        return a == b
-    if operator == "$ne":
-        return a != b
+    if operator in ("$eq", "$ne"):
+        # true is not 1 and false is not 0 (Python says they are): "vpnUsed $eq 1" must not hold.
+        equal = a == b and isinstance(a, bool) == isinstance(b, bool)
+        return equal if operator == "$eq" else not equal
     if type(a) is not type(b) or isinstance(a, bool):
         raise TypeError(f"cannot compare {left!r} with {right!r}")
     return {"$lt": a < b, "$lte": a <= b, "$gt": a > b, "$gte": a >= b}[operator]
@@ -193,8 +193,9 @@ def _test(node: dict, document: Any) -> Result:
     values = actual if isinstance(actual, list) else [actual]
     try:
         if operator in ("$in", "$nin"):
-            options = [_comparable(option) for option in expected]
-            matched = [value for value in values if _comparable(value) in options]
+            matched = [
+                value for value in values if any(_compare("$eq", value, option) for option in expected)
+            ]
             ok = bool(matched) if operator == "$in" else not matched
         elif operator == "$ne":
             ok = all(_compare("$ne", value, expected) for value in values)

@@ -159,7 +159,7 @@ class BacktestRun(models.Model):
 
 
 class BlockedValue(models.Model):
-    """An identifier nobody may transact with: the blocked-list rule (R-12) looks values up here."""
+    """An identifier nobody may transact with: the blocked-list rule (R-13) looks values up here."""
 
     class Kind(models.TextChoices):
         IBAN = "IBAN"
@@ -170,7 +170,7 @@ class BlockedValue(models.Model):
         PAYMENT_IDENTIFIER = "PAYMENT_IDENTIFIER"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    value = models.CharField(max_length=300, help_text="Stored normalised (see rules.library.blocked).")
+    value = models.CharField(max_length=300, help_text="Stored normalised (see rules.blocked.normalise).")
     reason = models.CharField(max_length=500, blank=True)
     created_by = models.CharField(max_length=200, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

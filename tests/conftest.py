@@ -41,6 +41,17 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """Per-process caches (countries of request validation, exchange rates) start empty in
+    every test, as they would after the reference data changed."""
+    from transactions import money
+    from users.api.user_serializers.fields import forget_countries
+
+    forget_countries()
+    money.forget_rates()
+
+
+@pytest.fixture(autouse=True)
 def _clean_cache():
     """Throttle counters must not leak between tests. On Redis only our prefix is
     removed, never the whole database (the broker may share it)."""

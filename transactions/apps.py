@@ -9,6 +9,7 @@ class TransactionsConfig(AppConfig):
 
     def ready(self):
         from compliance import roles
+        from transactions import handlers  # noqa: F401  (event subscriptions)
 
         # Integrators post transactions and their events and read them back.
         roles.grant(

@@ -137,6 +137,9 @@ class Transaction(models.Model):
                 fields=["destination_payment_identifier", "timestamp"], name="tx_destination_payment_time"
             ),
             models.Index(fields=["timestamp"], name="tx_time"),
+            # The list's userId filters and the admin's search read the refs as posted.
+            models.Index(fields=["origin_user_ref", "timestamp"], name="tx_origin_ref_time"),
+            models.Index(fields=["destination_user_ref", "timestamp"], name="tx_destination_ref_time"),
             models.Index(fields=["status", "timestamp"], name="tx_status_time"),
         ]
 

@@ -5,6 +5,9 @@ Both run in one database transaction: store, evaluate the active rules
 users' triggers, audit, and publish `transaction.monitored` — whose handlers (alerts and
 cases, the users' ongoing risk, webhooks) run in workers after commit, so the answer
 never waits for them.
+
+The transaction lifecycle (which state an event may move a transaction to) is written
+once, here, in `ALLOWED_TRANSITIONS`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from compliance.audit import Actor, audit_log
 from compliance.errors import ApplicationError, ConflictError, NotFoundError
 from compliance.models import AuditTrail
 from transactions import money, monitoring
-from transactions.models import Transaction, TransactionEvent, TransactionRuleHit
+from transactions.models import Transaction, TransactionEvent, TransactionRuleHit, TransactionState
 from users.models import Customer
 from users.services.monitoring import user_status_apply
 from users.services.user_api import payload_digest
@@ -43,7 +46,11 @@ def _users(fields: dict) -> dict:
     """Resolve `originUserId` / `destinationUserId`: users must exist (400 naming each unknown)."""
     refs = {side: fields.get(f"{side}_user_ref") for side in ("origin", "destination")}
     wanted = {ref for ref in refs.values() if ref}
-    found = {c.external_ref: c for c in Customer.objects.filter(external_ref__in=wanted)} if wanted else {}
+    # With the countries rules read (R-14, custom conditions), so evaluating costs no query for them.
+    customers = Customer.objects.filter(external_ref__in=wanted).select_related(
+        "country_residence", "country_nationality", "country_incorporation"
+    )
+    found = {c.external_ref: c for c in customers} if wanted else {}
     errors, users = {}, {}
     for side, ref in refs.items():
         if ref:
@@ -67,29 +74,52 @@ def _replay(transaction_id: str, digest: str) -> Transaction | None:
     return stored
 
 
+def _hit_row(tx: Transaction, hit: monitoring.RuleHit) -> TransactionRuleHit:
+    return TransactionRuleHit(
+        transaction=tx,
+        rule_instance_id=hit.rule_instance_id,
+        rule_id=hit.rule_id,
+        version_id=hit.version_id,
+        action=hit.action,
+        is_shadow=hit.is_shadow,
+        hit_directions=hit.hit_directions,
+        timestamp=tx.timestamp,
+    )
+
+
+def _hits_of(executed_rules: list[dict]) -> list[monitoring.RuleHit]:
+    """The hits among stored executed rules (shadow ones included), as `TransactionRuleHit` columns."""
+    return [
+        monitoring.RuleHit(
+            rule_instance_id=str(item.get("ruleInstanceId", "")),
+            rule_id=item.get("ruleId", ""),
+            version_id=item.get("versionId", ""),
+            action=item.get("ruleAction") or item.get("action", ""),
+            is_shadow=bool(item.get("isShadow")),
+            hit_directions=(item.get("ruleHitMeta") or {}).get("hitDirections", []),
+        )
+        for item in executed_rules
+        if item.get("ruleHit")
+    ]
+
+
 def _store_verdict(tx: Transaction, verdict: monitoring.Verdict, *, replace_hits: bool) -> None:
+    """Put the verdict on `tx` (saved by the caller) and write its hit rows.
+
+    `replace_hits` (after an event): the verdict's executed rules are the old ones with the
+    re-run instances' results in their place, so the hit rows are rebuilt from them. Deleting
+    only the rows of instances that hit again would leave the row of a re-run instance that no
+    longer hits, and the list's rule-hit filter would still find the transaction."""
     tx.status = verdict.status
     tx.executed_rules = verdict.executed_rules
     tx.hit_rules = verdict.hit_rules
     tx.rule_errors = verdict.rule_errors
     tx.risk_score_details = verdict.risk_score_details
+    hits = verdict.hits
     if replace_hits:
-        TransactionRuleHit.objects.filter(
-            transaction=tx, rule_instance_id__in=[hit.rule_instance_id for hit in verdict.hits]
-        ).delete()
-    TransactionRuleHit.objects.bulk_create(
-        TransactionRuleHit(
-            transaction=tx,
-            rule_instance_id=hit.rule_instance_id,
-            rule_id=hit.rule_id,
-            version_id=hit.version_id,
-            action=hit.action,
-            is_shadow=hit.is_shadow,
-            hit_directions=hit.hit_directions,
-            timestamp=tx.timestamp,
-        )
-        for hit in verdict.hits
-    )
+        TransactionRuleHit.objects.filter(transaction=tx).delete()
+        hits = _hits_of(verdict.executed_rules)
+    TransactionRuleHit.objects.bulk_create(_hit_row(tx, hit) for hit in hits)
 
 
 def _apply_triggers(actor: Actor, tx: Transaction, verdict: monitoring.Verdict) -> None:
@@ -105,7 +135,28 @@ def _apply_triggers(actor: Actor, tx: Transaction, verdict: monitoring.Verdict) 
         )
 
 
-def _publish(tx: Transaction, verdict: monitoring.Verdict, *, cause: str, event_id: str = "") -> None:
+def _publish(
+    tx: Transaction,
+    verdict: monitoring.Verdict,
+    *,
+    cause: str,
+    event_id: str = "",
+    previous_hits: frozenset[str] = frozenset(),
+) -> None:
+    """`transaction.monitored`: what the after-commit consequences need (alerts and cases,
+    the users' ongoing risk, webhooks). `newHits` are the non-shadow hits this evaluation
+    added (an event's re-run does not count a rule that had hit already)."""
+    new_hits = [
+        {
+            "ruleInstanceId": hit.rule_instance_id,
+            "ruleId": hit.rule_id,
+            "versionId": hit.version_id,
+            "action": hit.action,
+            "hitDirections": hit.hit_directions,
+        }
+        for hit in verdict.hits
+        if not hit.is_shadow and hit.rule_instance_id not in previous_hits
+    ]
     events.publish(
         "transaction.monitored",
         {
@@ -114,9 +165,12 @@ def _publish(tx: Transaction, verdict: monitoring.Verdict, *, cause: str, event_
             "eventId": event_id,
             "status": tx.status,
             "transactionState": tx.transaction_state,
+            "timestamp": tx.timestamp.isoformat(),
             "originUserId": tx.origin_user_ref,
             "destinationUserId": tx.destination_user_ref,
-            "hitRuleInstanceIds": [hit.rule_instance_id for hit in verdict.hits if not hit.is_shadow],
+            "originCustomerId": tx.origin_user_id,
+            "destinationCustomerId": tx.destination_user_id,
+            "newHits": new_hits,
         },
         aggregate=tx,
     )
@@ -180,6 +234,59 @@ def _verify(actor: Actor, fields: dict, digest: str) -> Transaction:
 
 # --- transaction events ---------------------------------------------------------------------
 
+_S = TransactionState
+# The transaction lifecycle: from each state, the states an event may move the transaction to.
+#
+#   CREATED     -> PROCESSING SENT SUSPENDED SUCCESSFUL DECLINED EXPIRED REVERSED
+#   PROCESSING  -> SENT SUSPENDED SUCCESSFUL DECLINED EXPIRED REVERSED
+#   SENT        -> PROCESSING SUSPENDED SUCCESSFUL DECLINED EXPIRED REVERSED
+#   SUSPENDED   -> PROCESSING SENT SUCCESSFUL DECLINED EXPIRED REVERSED   (released or refused)
+#   SUCCESSFUL  -> REFUNDED REVERSED                                      (money back, chargeback)
+#   DECLINED, EXPIRED, REFUNDED, REVERSED: final
+#
+# Integrators may skip intermediate states (CREATED -> SUCCESSFUL is the seed's own flow). Staying
+# in the same state is always allowed: an event may only update attributes (a final state
+# included). Nothing goes back to CREATED, nothing leaves a final state, and a completed
+# transaction is only refunded or reversed — a SUCCESSFUL -> PROCESSING or a DECLINED ->
+# SUCCESSFUL is an integrator's bug (or a replayed, out-of-order message) and is refused with a
+# 409, so that rules keyed on the state and the analysts' history are never rewritten by it.
+# A transaction posted without a state is CREATED (the seed's default).
+_LIVE = {_S.PROCESSING, _S.SENT, _S.SUSPENDED, _S.SUCCESSFUL, _S.DECLINED, _S.EXPIRED, _S.REVERSED}
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    _S.CREATED: frozenset(_LIVE),
+    _S.PROCESSING: frozenset(_LIVE - {_S.PROCESSING}),
+    _S.SENT: frozenset(_LIVE - {_S.SENT}),
+    _S.SUSPENDED: frozenset(_LIVE - {_S.SUSPENDED}),
+    _S.SUCCESSFUL: frozenset({_S.REFUNDED, _S.REVERSED}),
+    _S.DECLINED: frozenset(),
+    _S.EXPIRED: frozenset(),
+    _S.REFUNDED: frozenset(),
+    _S.REVERSED: frozenset(),
+}
+
+
+def transition_allowed(current: str, target: str) -> bool:
+    """Whether an event may move a transaction in state `current` ("" when posted without) to `target`."""
+    current = current or TransactionState.CREATED
+    return target == current or target in ALLOWED_TRANSITIONS[current]
+
+
+def _check_transition(tx: Transaction, target: str) -> None:
+    if transition_allowed(tx.transaction_state, target):
+        return
+    current = tx.transaction_state or TransactionState.CREATED
+    allowed = sorted(ALLOWED_TRANSITIONS[current])
+    raise ConflictError(
+        f"Transaction {tx.transaction_id} is {current}; it cannot become {target}.",
+        errors={
+            "updatedTransactionAttributes.transactionState": [
+                f"{current} cannot become {target}; "
+                + (f"allowed: {', '.join(allowed)}." if allowed else f"{current} is final.")
+            ]
+        },
+    )
+
+
 # Attributes an event may update, as model fields (the state is handled apart).
 _EVENT_FIELDS = {
     "productType": "product_type",
@@ -194,7 +301,13 @@ _EVENT_FIELDS = {
 
 def transaction_event_create(*, actor: Actor, data: dict, payload: dict) -> EventResult:
     """Record a transaction event: move the state, merge the updated attributes, keep the
-    history, re-run the rules that ask for it. Idempotent on `eventId` like the transaction POST."""
+    history, re-run the rules that ask for it. Idempotent on `eventId` like the transaction POST.
+
+    Each attribute sent replaces the stored one as a whole (tags, device data, payment details,
+    amounts with their base value); those not sent are kept. A move `ALLOWED_TRANSITIONS` does
+    not allow is a 409 and changes nothing; an unknown transaction is a 400 naming it. Only the
+    instances with `runOnTransactionEvents` run again, and their results replace their old ones
+    in the transaction's executed rules (the decision follows)."""
     digest = payload_digest(payload)
     event_id = data.get("eventId") or ""
     if event_id:
@@ -227,13 +340,15 @@ def _event_replay(event_id: str, digest: str) -> TransactionEvent | None:
 
 
 def _event(actor: Actor, tx_pk: int, data: dict, digest: str, event_id: str) -> EventResult:
-    # Events of one transaction apply one after the other.
+    # Events of one transaction apply one after the other. Only the transaction's row is locked
+    # (`of`): PostgreSQL refuses FOR UPDATE on the nullable side of the users' outer joins.
     tx = (
-        Transaction.objects.select_for_update()
+        Transaction.objects.select_for_update(of=("self",))
         .select_related("origin_user", "destination_user")
         .get(pk=tx_pk)
     )
     attributes = data["updatedTransactionAttributes"]
+    _check_transition(tx, attributes["transactionState"])
     before = {"transactionState": tx.transaction_state, "status": tx.status}
     previous_state = tx.transaction_state
     tx.transaction_state = attributes["transactionState"]
@@ -272,6 +387,7 @@ def _event(actor: Actor, tx_pk: int, data: dict, digest: str, event_id: str) -> 
     )
     with transaction.atomic():
         event.save()
+    previous_hits = frozenset(item.get("ruleInstanceId") for item in tx.hit_rules)
     verdict = monitoring.evaluate(tx, event=event)
     _store_verdict(tx, verdict, replace_hits=True)
     tx.save(update_fields=["status", "executed_rules", "hit_rules", "rule_errors", "risk_score_details"])
@@ -287,9 +403,14 @@ def _event(actor: Actor, tx_pk: int, data: dict, digest: str, event_id: str) -> 
         action=AuditTrail.Action.UPDATE,
         instance=tx,
         before=before,
-        after={"transactionState": tx.transaction_state, "status": tx.status, "eventId": event.event_id},
+        after={
+            "transactionState": tx.transaction_state,
+            "status": tx.status,
+            "eventId": event.event_id,
+            "updatedAttributes": sorted(set(attributes) - {"transactionState"}),
+        },
     )
-    _publish(tx, verdict, cause="event", event_id=event.event_id)
+    _publish(tx, verdict, cause="event", event_id=event.event_id, previous_hits=previous_hits)
     return EventResult(event, tx, False)
 
 

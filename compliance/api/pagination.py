@@ -15,7 +15,7 @@ import abc
 
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework import pagination
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 
@@ -27,10 +27,16 @@ def require_ordered(queryset):
         )
 
 
+# Offsets beyond this are refused (400) rather than sent to the database, which cannot take
+# them (a 64-bit overflow is a 500); no list here is paged that deep.
+MAX_OFFSET = 10_000_000
+
+
 def int_param(request, name: str, *, default: int, minimum: int, maximum: int | None = None) -> int:
     raw = request.query_params.get(name)
-    if raw in (None, ""):
+    if raw is None:
         return default
+    # Present but empty is a client's mistake (as StrictFilterSet reads filters), not "the default".
     try:
         value = int(raw)
     except (TypeError, ValueError):
@@ -87,7 +93,7 @@ class PagePagination(_OffsetPagination):
     page_param = "page"
 
     def get_offset(self, request):
-        self.page = int_param(request, self.page_param, default=1, minimum=1)
+        self.page = int_param(request, self.page_param, default=1, minimum=1, maximum=MAX_OFFSET)
         return (self.page - 1) * self.size
 
     def get_paginated_response(self, data):
@@ -102,7 +108,7 @@ class PagePagination(_OffsetPagination):
 
     def get_schema_operation_parameters(self, view):
         return [
-            _int_schema(self.page_param, "Page number, from 1.", 1, default=1),
+            _int_schema(self.page_param, "Page number, from 1.", 1, MAX_OFFSET, default=1),
             self.size_parameter_schema(),
         ]
 
@@ -111,7 +117,7 @@ class StartPagination(_OffsetPagination):
     results_key = "data"
 
     def get_offset(self, request):
-        return int_param(request, "start", default=0, minimum=0)
+        return int_param(request, "start", default=0, minimum=0, maximum=MAX_OFFSET)
 
     def get_paginated_response(self, data):
         return Response({"total": self.count, self.results_key: data})
@@ -124,7 +130,10 @@ class StartPagination(_OffsetPagination):
         }
 
     def get_schema_operation_parameters(self, view):
-        return [_int_schema("start", "Offset of the first item.", 0, default=0), self.size_parameter_schema()]
+        return [
+            _int_schema("start", "Offset of the first item.", 0, MAX_OFFSET, default=0),
+            self.size_parameter_schema(),
+        ]
 
 
 class CurrentPagePagination(_OffsetPagination):
@@ -134,7 +143,7 @@ class CurrentPagePagination(_OffsetPagination):
     default_size = 10
 
     def get_offset(self, request):
-        self.page = int_param(request, "currentPage", default=1, minimum=1)
+        self.page = int_param(request, "currentPage", default=1, minimum=1, maximum=MAX_OFFSET)
         return (self.page - 1) * self.size
 
     def get_paginated_response(self, data):
@@ -152,7 +161,7 @@ class CurrentPagePagination(_OffsetPagination):
 
     def get_schema_operation_parameters(self, view):
         return [
-            _int_schema("currentPage", "Page number, from 1.", 1, default=1),
+            _int_schema("currentPage", "Page number, from 1.", 1, MAX_OFFSET, default=1),
             self.size_parameter_schema(),
         ]
 
@@ -167,7 +176,7 @@ class MetaPagination(_OffsetPagination):
         return super().paginate_queryset(queryset, request, view)
 
     def get_offset(self, request):
-        self.page = int_param(request, "page", default=1, minimum=1)
+        self.page = int_param(request, "page", default=1, minimum=1, maximum=MAX_OFFSET)
         return (self.page - 1) * self.size
 
     def get_paginated_response(self, data):
@@ -198,7 +207,10 @@ class MetaPagination(_OffsetPagination):
         }
 
     def get_schema_operation_parameters(self, view):
-        return [_int_schema("page", "Page number, from 1.", 1, default=1), self.size_parameter_schema()]
+        return [
+            _int_schema("page", "Page number, from 1.", 1, MAX_OFFSET, default=1),
+            self.size_parameter_schema(),
+        ]
 
 
 class IdCursorPagination(pagination.CursorPagination):
@@ -208,3 +220,43 @@ class IdCursorPagination(pagination.CursorPagination):
     page_size = 20
     page_size_query_param = "pageSize"
     max_page_size = 100
+
+    _MAX_POSITION = 2**63 - 1
+
+    def decode_cursor(self, request):
+        """A cursor that is not one of ours is a 400 naming `cursor`: DRF answers a malformed one
+        with a 404 the schema does not document, and a well-formed one with a forged position
+        (`p=abc`) would reach the database (a 500)."""
+        invalid = ValidationError(
+            {self.cursor_query_param: ["Invalid cursor: use a page's `next` or `previous`."]}
+        )
+        if request.query_params.get(self.cursor_query_param) == "":
+            raise invalid
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            raise invalid from None
+        position = cursor.position if cursor is not None else None
+        if position is not None and not (
+            position.isascii() and position.isdigit() and int(position) <= self._MAX_POSITION
+        ):
+            raise invalid  # the position is an id: digits within a bigint
+        return cursor
+
+    def get_page_size(self, request):
+        # Strict like the offset styles: `pageSize=0`, `=abc` or `=1000` is a 400, not the default.
+        return int_param(
+            request, self.page_size_query_param, default=self.page_size, minimum=1, maximum=self.max_page_size
+        )
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "The `next` or `previous` link's cursor.",
+                "schema": {"type": "string"},
+            },
+            _int_schema(self.page_size_query_param, "Items per page.", 1, self.max_page_size, self.page_size),
+        ]

@@ -13,7 +13,8 @@ from datetime import timedelta
 from decimal import Decimal
 from functools import cached_property
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Case, CharField, Count, Max, Q, Sum, Value, When
+from django.db.models.functions import Cast, Concat
 
 from transactions import money
 from transactions.models import Transaction
@@ -160,9 +161,19 @@ class EvaluationContext:
                 scope = scope.filter(
                     timestamp__gt=self.now - timedelta(seconds=seconds), timestamp__lte=self.now
                 )
-                rows = scope.values_list(f"{other}_user_id", f"{other}_payment_identifier")
-                parties = {f"u{user}" if user else f"p{payment}" for user, payment in rows if user or payment}
-                self._memo[memo_key] = len(parties)
+                # A counterparty is its user, else its payment instrument: counted in the database.
+                party = Case(
+                    When(
+                        **{f"{other}_user_id__isnull": False},
+                        then=Concat(Value("u"), Cast(f"{other}_user_id", CharField())),
+                    ),
+                    When(
+                        ~Q(**{f"{other}_payment_identifier": ""}),
+                        then=Concat(Value("p"), f"{other}_payment_identifier"),
+                    ),
+                    default=None,
+                )
+                self._memo[memo_key] = scope.aggregate(n=Count(party, distinct=True))["n"]
         return self._memo[memo_key]
 
     def previous_activity(self, user_id: int) -> object | None:
@@ -188,4 +199,46 @@ class EvaluationContext:
             ).exclude(pk=self.transaction.pk).aggregate(total=Sum("destination_amount_base"))[
                 "total"
             ] or Decimal(0)
+        return self._memo[memo_key]
+
+    def sent_before(self, user_id: int) -> bool:
+        """Whether the user sent (was the origin of) a transaction before this one: an earlier
+        timestamp, or the same timestamp and stored earlier. One indexed EXISTS on
+        (origin_user, timestamp)."""
+        memo_key = ("sent_before", user_id)
+        if memo_key not in self._memo:
+            self._memo[memo_key] = (
+                Transaction.objects.filter(origin_user_id=user_id, timestamp__lte=self.now)
+                .filter(Q(timestamp__lt=self.now) | Q(pk__lt=self.transaction.pk))
+                .exclude(pk=self.transaction.pk)
+                .exists()
+            )
+        return self._memo[memo_key]
+
+    def ip_country(self, direction: str) -> str | None:
+        """The country of the device's IP address (originDeviceData / destinationDeviceData
+        `ipAddress`) from the IP ranges table; None when absent or in no known range."""
+        memo_key = ("ip_country", direction)
+        if memo_key not in self._memo:
+            from rules import iplookup
+
+            self._memo[memo_key] = iplookup.country_of(self.device(direction).get("ipAddress"))
+        return self._memo[memo_key]
+
+    def user_country(self, direction: str) -> str | None:
+        """The user's country of residence (an organisation without one: its country of
+        incorporation), alpha-2; None without a user or a country."""
+        memo_key = ("user_country", direction)
+        if memo_key not in self._memo:
+            from compliance.reference.models import Country
+
+            user = self.user(direction)
+            country_id = None
+            if user is not None:
+                country_id = user.country_residence_id or user.country_incorporation_id
+            self._memo[memo_key] = (
+                Country.objects.filter(pk=country_id).values_list("alpha2", flat=True).first()
+                if country_id
+                else None
+            )
         return self._memo[memo_key]

@@ -197,7 +197,8 @@ def _triggers(execution: Execution, ctx: EvaluationContext) -> list[UserTrigger]
             UserTrigger(
                 customer_id=user.pk,
                 rule_instance_id=execution.instance.instance_id,
-                user_state=state.get("state", ""),
+                # Seed 004 spells it SUSPENDED in rule instances, SUSPEND on users.
+                user_state={"SUSPENDED": "SUSPEND"}.get(state.get("state", ""), state.get("state", "")),
                 user_state_reason=state.get("reason", ""),
                 kyc_status=kyc.get("status", ""),
                 kyc_status_reason=kyc.get("reason", ""),

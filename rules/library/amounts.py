@@ -7,7 +7,7 @@ from decimal import Decimal
 from rules.library.base import AMOUNT, CURRENCY, ORIGIN, Outcome, number, rule
 
 
-def _amount_data(ctx) -> dict:
+def transaction_data(ctx) -> dict:
     """The transaction part of `detail.data`, as the seed shows it."""
     data = {}
     for key, direction in (("origin", ORIGIN), ("destination", "DESTINATION")):
@@ -42,7 +42,7 @@ def amount_above_threshold(ctx, params) -> Outcome:
     currency = ctx.currency(ORIGIN)
     amount = ctx.amount(ORIGIN)
     if amount is None:
-        return Outcome(False, {"transaction": _amount_data(ctx), "rule": {"listAmount": None}})
+        return Outcome(False, {"transaction": transaction_data(ctx), "rule": {"listAmount": None}})
     candidates = [currency] if currency in thresholds else sorted(thresholds)
     for listed in candidates:
         threshold = Decimal(str(thresholds[listed]))
@@ -51,7 +51,7 @@ def amount_above_threshold(ctx, params) -> Outcome:
             return Outcome(
                 True,
                 {
-                    "transaction": _amount_data(ctx),
+                    "transaction": transaction_data(ctx),
                     "rule": {"listAmount": {"currency": listed, "amount": number(threshold)}},
                     "comparedAmount": {"currency": listed, "amount": number(compared)},
                 },
@@ -60,7 +60,24 @@ def amount_above_threshold(ctx, params) -> Outcome:
     return Outcome(
         False,
         {
-            "transaction": _amount_data(ctx),
+            "transaction": transaction_data(ctx),
             "rule": {"listAmount": {"currency": listed, "amount": number(Decimal(str(thresholds[listed])))}},
         },
     )
+
+
+# --- helpers shared by the templates comparing an amount with a threshold ------------------
+
+
+def money_data(currency: str, amount: Decimal | None) -> dict | None:
+    """`{currency, amount}` with a JSON number; None when the amount is unknown."""
+    if amount is None:
+        return None
+    return {"currency": currency, "amount": number(amount)}
+
+
+def at_or_above(ctx, threshold: dict, direction: str = ORIGIN) -> tuple[bool, Decimal | None]:
+    """Whether the direction's amount, converted to the threshold's currency, is >= the threshold;
+    and the converted amount (None, and never at or above, when a rate or the amount is missing)."""
+    compared = ctx.amount_in(threshold["currency"], direction)
+    return compared is not None and compared >= Decimal(str(threshold["amount"])), compared

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from rules.engine.context import KEYS
+from rules.library.amounts import transaction_data
 from rules.library.base import (
     AMOUNT,
     CURRENCY,
@@ -30,7 +31,7 @@ CHECK = {
 TYPES = {"type": "array", "items": {"enum": list(TransactionType.values)}, "uniqueItems": True}
 
 
-def _direction(check: str) -> str:
+def direction_of(check: str) -> str:
     return ORIGIN if check.startswith("origin") else DESTINATION
 
 
@@ -60,13 +61,14 @@ def count_velocity(ctx, params) -> Outcome:
     seconds = window_seconds(params["timeWindow"])
     stats = ctx.window(params["checkFor"], seconds, types=tuple(params.get("transactionTypes", ())))
     data = {
+        "transaction": transaction_data(ctx),
         "rule": {"transactionsLimit": params["transactionsLimit"], "timeWindow": params["timeWindow"]},
         "aggregates": {"checkFor": params["checkFor"], "transactionsCount": stats.count if stats else None},
     }
     if stats is None:
         return Outcome(False, data)
     hit = stats.count > params["transactionsLimit"]
-    direction = _direction(params["checkFor"])
+    direction = direction_of(params["checkFor"])
     return Outcome(
         hit,
         data,
@@ -111,6 +113,7 @@ def sum_velocity(ctx, params) -> Outcome:
     if stats is not None:
         total = money.convert(stats.sum_base, settings.BASE_CURRENCY, threshold["currency"])
     data = {
+        "transaction": transaction_data(ctx),
         "rule": {"transactionsAmountThreshold": threshold, "timeWindow": params["timeWindow"]},
         "aggregates": {
             "checkFor": params["checkFor"],
@@ -123,7 +126,7 @@ def sum_velocity(ctx, params) -> Outcome:
     if total is None:
         return Outcome(False, data)
     hit = total > Decimal(str(threshold["amount"]))
-    direction = _direction(params["checkFor"])
+    direction = direction_of(params["checkFor"])
     return Outcome(
         hit,
         data,

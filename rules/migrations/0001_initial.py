@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('IBAN', 'Iban'), ('CARD_FINGERPRINT', 'Card Fingerprint'), ('DEVICE', 'Device'), ('EMAIL', 'Email'), ('IP', 'Ip'), ('PAYMENT_IDENTIFIER', 'Payment Identifier')], max_length=20)),
-                ('value', models.CharField(help_text='Stored normalised (see rules.library.blocked).', max_length=300)),
+                ('value', models.CharField(help_text='Stored normalised (see rules.blocked.normalise).', max_length=300)),
                 ('reason', models.CharField(blank=True, max_length=500)),
                 ('created_by', models.CharField(blank=True, editable=False, max_length=200)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),

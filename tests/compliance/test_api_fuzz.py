@@ -20,7 +20,10 @@ EXAMPLES = 25  # per operation; enough to cover each parameter's edge cases in s
 # Seed 004 user bodies nest dozens of properties; schemathesis' coverage phase already
 # walks each of them, so fewer random examples on top keep the run short (issue 3).
 DEEP_BODY_EXAMPLES = 8
-DEEP_BODIES = r"^/api/(individual|entity)/users$|^/api/events/(individual|entity)/user$"
+DEEP_BODIES = (
+    r"^/api/(individual|entity)/users$|^/api/events/(individual|entity)/user$"
+    r"|^/api/transactions$|^/api/events/transaction$"  # issue 4: payment details per method
+)
 
 
 @pytest.fixture
@@ -77,12 +80,14 @@ def _call(case, auth_headers):
 
 
 @schema.exclude(method="POST", path_regex=DEEP_BODIES).parametrize()
+@pytest.mark.timeout(900)  # every operation of the API in one test: minutes, not the default 120 s
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=_HEALTH)
 def test_api_conforms_to_its_schema(case, auth_headers):
     _call(case, auth_headers)
 
 
 @schema.include(method="POST", path_regex=DEEP_BODIES).parametrize()
+@pytest.mark.timeout(600)
 @settings(max_examples=DEEP_BODY_EXAMPLES, deadline=None, suppress_health_check=_HEALTH)
 def test_deep_bodies_conform_to_the_schema(case, auth_headers):
     _call(case, auth_headers)

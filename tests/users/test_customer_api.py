@@ -368,6 +368,7 @@ def test_risk_answers_the_seed_shape_for_each_type(integrator_client):
         "Referred by third party",
         "Relationship Length",
         "Behavior",
+        "Transaction Monitoring",  # issue 4: the CRA factor fed by transaction monitoring
     ]
 
 

@@ -341,7 +341,7 @@ class PaymentDetailsField(serializers.Field):
         if not isinstance(data, dict):
             self.fail("invalid")
         method = data.get("method")
-        if method not in PAYMENT_DETAILS:
+        if not isinstance(method, str) or method not in PAYMENT_DETAILS:
             raise serializers.ValidationError(
                 {"method": [self.error_messages["method"].format(methods=", ".join(PAYMENT_DETAILS))]}
             )
@@ -390,7 +390,8 @@ class TransactionSerializer(Strict):
             "transaction_id": attrs["transactionId"],
             "type": attrs["type"],
             "timestamp": attrs["timestamp"],
-            "transaction_state": attrs.get("transactionState", ""),
+            # Seed 004: a transaction posted without a state is CREATED.
+            "transaction_state": attrs.get("transactionState", TransactionState.CREATED),
             "origin_user_ref": attrs.get("originUserId", ""),
             "destination_user_ref": attrs.get("destinationUserId", ""),
             "product_type": attrs.get("productType", ""),

@@ -1,5 +1,6 @@
 """API routes of the transactions app, mounted under /api/ by compliance.urls."""
 
+from django.conf import settings
 from django.urls import path
 
 from transactions.api import views
@@ -16,3 +17,8 @@ urlpatterns = [
         name="transaction-event-detail",
     ),
 ]
+
+if settings.BENCH_ENDPOINTS:  # make bench-transactions' yardstick, never routed in production
+    from transactions.bench import BenchPingView
+
+    urlpatterns.append(path("bench/ping", BenchPingView.as_view(), name="bench-ping"))

@@ -4,6 +4,7 @@ Thin views: the serializer validates, a `transactions.services` function writes 
 transaction: store, rules, verdict, audit, events) and the answer is the stored document.
 """
 
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import ListAPIView
@@ -26,18 +27,43 @@ TAGS = ["transactions (seed 004)"]
 VIEW = ["transactions.view_transaction"]
 
 
+LIST_COLUMNS = (
+    "id",
+    "transaction_id",
+    "type",
+    "timestamp",
+    "transaction_state",
+    "origin_user_ref",
+    "destination_user_ref",
+    "origin_amount",
+    "origin_currency",
+    "status",
+    "hit_rules",
+)
+
+
 def _user_details(tx: Transaction) -> dict:
-    """`originUserDetail` / `destinationUserDetail`: the users' seed 004 documents."""
+    """`originUserDetail` / `destinationUserDetail`: the users' seed 004 documents, both users of
+    a kind read with one set of queries."""
+    sides = {
+        side: customer
+        for side in ("origin", "destination")
+        if (customer := getattr(tx, f"{side}_user")) is not None
+    }
+    by_kind: dict[int, set[int]] = {}
+    for customer in sides.values():
+        by_kind.setdefault(customer.customer_type_id, set()).add(customer.pk)
+    fetched = {
+        full.pk: full
+        for kind, pks in by_kind.items()
+        for full in user_queryset(kind).filter(pk__in=pks)  # deleted since: left out
+    }
     details = {}
-    for side in ("origin", "destination"):
-        customer = getattr(tx, f"{side}_user")
-        if customer is None:
-            continue
-        full = user_queryset(customer.customer_type_id).filter(pk=customer.pk).first()
-        if full is None:  # deleted since
-            continue
-        document = individual_user_document if full.customer_type_id == PERSON else entity_user_document
-        details[f"{side}UserDetail"] = document(full)
+    for side, customer in sides.items():
+        full = fetched.get(customer.pk)
+        if full is not None:
+            document = individual_user_document if full.customer_type_id == PERSON else entity_user_document
+            details[f"{side}UserDetail"] = document(full)
     return details
 
 
@@ -49,12 +75,17 @@ class TransactionCollectionView(ListAPIView):
     """`POST /api/transactions` verifies a transaction; `GET` lists the stored ones, newest first."""
 
     required_permissions = {"GET": VIEW, "POST": ["transactions.add_transaction"]}
+    # No OrderingFilter: the cursor pages on the id, newest stored first. Ordered by any other
+    # (non-unique) column, e.g. `?ordering=type`, the cursor would page by offsets within ties.
+    filter_backends = [DjangoFilterBackend]
     filterset_class = TransactionFilter
     pagination_class = IdCursorPagination
     serializer_class = answers.TransactionListItemSerializer
 
     def get_queryset(self):
-        return Transaction.objects.order_by("-id")
+        # What the list item shows: the evidence (executed rules) and the nested documents stay
+        # in the database until the transaction itself is read.
+        return Transaction.objects.only(*LIST_COLUMNS).order_by("-id")
 
     @extend_schema(operation_id="transactions_list", tags=TAGS, summary="List transactions")
     def get(self, request, *args, **kwargs):
@@ -77,8 +108,7 @@ class TransactionCollectionView(ListAPIView):
         result = services.transaction_verify(
             actor=Actor.from_request(request), fields=serializer.to_fields(), payload=request.data
         )
-        tx = services.transaction_get(result.transaction.transaction_id)
-        return Response(transaction_answer(tx))
+        return Response(transaction_answer(result.transaction))
 
 
 class TransactionDetailView(APIView):
@@ -102,9 +132,14 @@ class TransactionEventCollectionView(APIView):
         operation_id="transaction_event_create",
         tags=TAGS,
         summary="Create a transaction event",
-        description="Moves the transaction's state, merges `updatedTransactionAttributes`, keeps the "
-        "event in the transaction's history and re-runs the rule instances that ask for it. "
-        "Idempotent on `eventId`.",
+        description="Moves the transaction's state, merges `updatedTransactionAttributes` (each "
+        "attribute sent replaces the stored one), keeps the event in the transaction's history and "
+        "re-runs the rule instances that ask for it (`runOnTransactionEvents`): their new results "
+        "replace the old ones and the decision follows. Idempotent on `eventId` (another body under "
+        "a used `eventId` is a 409). The lifecycle is enforced: nothing returns to CREATED, "
+        "DECLINED, EXPIRED, REFUNDED and REVERSED are final, SUCCESSFUL only becomes REFUNDED or "
+        "REVERSED; a forbidden move is a 409 naming `updatedTransactionAttributes.transactionState`. "
+        "Staying in the same state (an attributes-only update) is always allowed.",
         request=TransactionEventSerializer,
         responses={200: answers.TransactionEventAnswerSerializer},
     )

@@ -17,6 +17,7 @@ from users.models.kyc import (
     Stake,
     Wealth,
 )
+from users.models.monitoring import MonitoringActivity
 from users.models.risk import (
     Review,
     ReviewPolicy,
@@ -39,6 +40,7 @@ __all__ = [
     "Fund",
     "IdCard",
     "KycStatus",
+    "MonitoringActivity",
     "Review",
     "ReviewPolicy",
     "RiskCategory",

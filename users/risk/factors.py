@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 from users.risk.inputs import RiskInputs
 
@@ -270,3 +270,27 @@ def relationship_length(inputs, params, ctx):
 def behavior(inputs, params, ctx):
     """`points_per_risk` for each ticked behaviour risk, up to `max_points`."""
     return min(len(set(inputs.behavior_risks)) * _int(params["points_per_risk"]), _int(params["max_points"]))
+
+
+@factor(
+    "transaction_monitoring",
+    window_days=90,
+    points_per_flag=20,
+    points_per_suspend=50,
+    points_per_block=100,
+    max_points=300,
+)
+def transaction_monitoring(inputs, params, ctx):
+    """The customer's ongoing behaviour as transaction monitoring saw it: points for each rule
+    hit (not in shadow) on its transactions in the last `window_days` days, by the hit's
+    action, capped at `max_points`. A hit with action ALLOW scores nothing."""
+    since = (ctx.today - timedelta(days=min(_int(params["window_days"]), 365))).isoformat()
+    points = 0
+    for day, flagged, suspended, blocked in inputs.monitoring:
+        if day > since:
+            points += (
+                flagged * _int(params["points_per_flag"])
+                + suspended * _int(params["points_per_suspend"])
+                + blocked * _int(params["points_per_block"])
+            )
+    return min(points, _int(params["max_points"]))

@@ -11,10 +11,11 @@ import dataclasses
 import hashlib
 import json
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import connection
 from django.db.models import F, Lookup, Q
+from django.utils import timezone
 
 from users import models as m
 
@@ -65,6 +66,8 @@ class RiskInputs:
     activity_risks: list[int] = dataclasses.field(default_factory=list)
     behavior_risks: list[int] = dataclasses.field(default_factory=list)
     enhanced_checks: list[int] = dataclasses.field(default_factory=list)
+    # Transaction monitoring, per day: (day ISO, flagged, suspended, blocked) for days with hits.
+    monitoring: list[tuple[str, int, int, int]] = dataclasses.field(default_factory=list)
 
     @property
     def is_person(self) -> bool:
@@ -81,6 +84,9 @@ class RiskInputs:
         raw = _DIGEST_ENCODER.encode(data)
         return hashlib.md5(raw.encode(), usedforsecurity=False).hexdigest()
 
+
+# Monitoring days older than this are not read (the factor's window is at most a year).
+MONITORING_HORIZON_DAYS = 366
 
 _FIELD_NAMES = tuple(field.name for field in dataclasses.fields(RiskInputs))
 _DIGEST_ENCODER = json.JSONEncoder(sort_keys=True, default=str, separators=(",", ":"))
@@ -103,7 +109,7 @@ _CUSTOMER_FIELDS = (
 
 
 def load_inputs(customer_ids) -> dict[int, RiskInputs]:
-    """Inputs of every listed customer (deleted ones included: callers decide), in 16 queries."""
+    """Inputs of every listed customer (deleted ones included: callers decide), in 17 queries."""
     ids = list(customer_ids)
     if not ids:
         return {}
@@ -160,6 +166,13 @@ def load_inputs(customer_ids) -> dict[int, RiskInputs]:
             "customer_id", column
         ):
             getattr(inputs[cid], attribute).append(value)
+    horizon = timezone.localdate() - timedelta(days=MONITORING_HORIZON_DAYS)
+    for cid, day, flagged, suspended, blocked in (
+        rows(m.MonitoringActivity, "day", "flagged", "suspended", "blocked")
+        .filter(day__gte=horizon)
+        .exclude(flagged=0, suspended=0, blocked=0)
+    ):
+        inputs[cid].monitoring.append((day.isoformat(), flagged, suspended, blocked))
     for item in inputs.values():
         item.documents = sorted(set(item.documents))
     return inputs

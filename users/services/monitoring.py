@@ -1,18 +1,24 @@
 """What transaction monitoring changes on a user: state and KYC status set by a rule hit
-(`triggersOnHit`), recorded as a user event so the user's history shows why."""
+(`triggersOnHit`), recorded as a user event so the user's history shows why; and the daily
+monitoring counts its ongoing risk (CRA) scores."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import uuid
 
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from compliance import events
 from compliance.audit import Actor, audit_log
 from compliance.models import AuditTrail
-from users.models import Customer, UserEvent
+from users.models import Customer, MonitoringActivity, UserEvent
 from users.models.customers import PERSON
 from users.services.common import lock_customer
+from users.services.risk import customer_risk_refresh
 from users.services.user_api import payload_digest
 
 
@@ -68,3 +74,42 @@ def user_status_apply(
         aggregate=customer,
     )
     return event
+
+
+@dataclasses.dataclass(frozen=True)
+class ActivityRecord:
+    """What one monitored transaction adds to one customer's day."""
+
+    customer_id: int
+    day: datetime.date
+    transactions: int = 0
+    flagged: int = 0
+    suspended: int = 0
+    blocked: int = 0
+
+
+@transaction.atomic
+def monitoring_activity_record(*, actor: Actor, records: list[ActivityRecord], cause: str) -> dict[int, int]:
+    """Add transaction-monitoring counts to customers' days, then re-score those whose hits
+    changed (the Transaction Monitoring factor of their ongoing risk). Answers the latest
+    risk trail id of each re-scored customer. Call it once per monitored transaction: the
+    outbox runs a handler once per event, which keeps the counts exact."""
+    live = set(Customer.objects.filter(pk__in={r.customer_id for r in records}).values_list("pk", flat=True))
+    rescore = set()
+    for record in records:
+        if record.customer_id not in live:
+            continue  # deleted since: nothing to score
+        row, _ = MonitoringActivity.objects.select_for_update().get_or_create(
+            customer_id=record.customer_id, day=record.day
+        )
+        MonitoringActivity.objects.filter(pk=row.pk).update(
+            transactions=F("transactions") + record.transactions,
+            flagged=F("flagged") + record.flagged,
+            suspended=F("suspended") + record.suspended,
+            blocked=F("blocked") + record.blocked,
+        )
+        if record.flagged or record.suspended or record.blocked:
+            rescore.add(record.customer_id)
+    if not rescore:
+        return {}
+    return customer_risk_refresh(customer_ids=rescore, actor=actor, cause=cause)
