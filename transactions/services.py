@@ -42,14 +42,16 @@ class EventResult:
     replayed: bool
 
 
+# The countries rules (R-14, custom conditions) and the answer's user documents read.
+USER_COUNTRIES = ("country_residence", "country_nationality", "country_incorporation", "country_domiciliary")
+
+
 def _users(fields: dict) -> dict:
     """Resolve `originUserId` / `destinationUserId`: users must exist (400 naming each unknown)."""
     refs = {side: fields.get(f"{side}_user_ref") for side in ("origin", "destination")}
     wanted = {ref for ref in refs.values() if ref}
     # With the countries rules read (R-14, custom conditions), so evaluating costs no query for them.
-    customers = Customer.objects.filter(external_ref__in=wanted).select_related(
-        "country_residence", "country_nationality", "country_incorporation"
-    )
+    customers = Customer.objects.filter(external_ref__in=wanted).select_related(*USER_COUNTRIES)
     found = {c.external_ref: c for c in customers} if wanted else {}
     errors, users = {}, {}
     for side, ref in refs.items():
@@ -123,8 +125,9 @@ def _store_verdict(tx: Transaction, verdict: monitoring.Verdict, *, replace_hits
 
 
 def _apply_triggers(actor: Actor, tx: Transaction, verdict: monitoring.Verdict) -> None:
+    changed = set()
     for trigger in verdict.triggers:
-        user_status_apply(
+        event = user_status_apply(
             actor=actor,
             customer_id=trigger.customer_id,
             cause=f"rule instance {trigger.rule_instance_id} hit transaction {tx.transaction_id}",
@@ -133,6 +136,16 @@ def _apply_triggers(actor: Actor, tx: Transaction, verdict: monitoring.Verdict) 
             kyc_status=trigger.kyc_status,
             kyc_status_reason=trigger.kyc_status_reason,
         )
+        if event is not None:
+            changed.add(trigger.customer_id)
+    # The transaction answers its users as they are now: reload those a trigger changed.
+    for side in ("origin", "destination"):
+        if getattr(tx, f"{side}_user_id") in changed:
+            setattr(
+                tx,
+                f"{side}_user",
+                Customer.objects.select_related(*USER_COUNTRIES).get(pk=getattr(tx, f"{side}_user_id")),
+            )
 
 
 def _publish(

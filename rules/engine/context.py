@@ -13,6 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 from functools import cached_property
 
+from django.db import connection
 from django.db.models import Case, CharField, Count, Max, Q, Sum, Value, When
 from django.db.models.functions import Cast, Concat
 
@@ -36,6 +37,16 @@ KEYS = {
 class Stats:
     count: int
     sum_base: Decimal
+
+
+def _decimal(total) -> Decimal:
+    """A SUM as Decimal: PostgreSQL answers numeric already; SQLite answers a float (its
+    decimals are floating point), rounded back to the column's 6 places."""
+    if total is None:
+        return Decimal(0)
+    if isinstance(total, Decimal):
+        return total
+    return Decimal(repr(total)).quantize(money.QUANTUM)
 
 
 class EvaluationContext:
@@ -114,21 +125,37 @@ class EvaluationContext:
 
     def window(self, key: str, seconds: int, *, types: tuple[str, ...] = ()) -> Stats | None:
         """Count and base-currency sum of the key's transactions in (now - seconds, now], this
-        one included. None when the transaction has no value for the key (no user, no instrument)."""
+        one included. None when the transaction has no value for the key (no user, no instrument).
+
+        Plain SQL on the (key, timestamp) indexes: the velocity rules run it on every transaction,
+        and building the same statement through the ORM cost five times the query itself."""
         memo_key = ("window", key, seconds, types)
         if memo_key not in self._memo:
-            scope = self._scope(key)
-            if scope is None:
+            column, attribute = KEYS[key]
+            value = getattr(self.transaction, attribute)
+            if value in (None, ""):
                 self._memo[memo_key] = None
             else:
                 amount = "origin_amount_base" if key.startswith("origin") else "destination_amount_base"
-                scope = scope.filter(
-                    timestamp__gt=self.now - timedelta(seconds=seconds), timestamp__lte=self.now
+                ops = connection.ops
+                q = ops.quote_name
+                # Every name is ours and quoted; the values are parameters.
+                sql = (
+                    f"SELECT COUNT(*), SUM({q(amount)}) FROM {q(Transaction._meta.db_table)} "  # noqa: S608
+                    f"WHERE {q(column)} = %s AND {q('timestamp')} > %s AND {q('timestamp')} <= %s"
                 )
+                params = [
+                    value,
+                    ops.adapt_datetimefield_value(self.now - timedelta(seconds=seconds)),
+                    ops.adapt_datetimefield_value(self.now),
+                ]
                 if types:
-                    scope = scope.filter(type__in=types)
-                row = scope.aggregate(count=Count("id"), total=Sum(amount))
-                self._memo[memo_key] = Stats(row["count"], row["total"] or Decimal(0))
+                    sql += f" AND {q('type')} IN ({', '.join(['%s'] * len(types))})"
+                    params += list(types)
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, params)
+                    count, total = cursor.fetchone()
+                self._memo[memo_key] = Stats(count, _decimal(total))
         return self._memo[memo_key]
 
     def amounts(self, key: str, seconds: int) -> list[tuple[Decimal, str]] | None:

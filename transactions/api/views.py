@@ -4,6 +4,7 @@ Thin views: the serializer validates, a `transactions.services` function writes 
 transaction: store, rules, verdict, audit, events) and the answer is the stored document.
 """
 
+from django.db.models import prefetch_related_objects
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -20,7 +21,7 @@ from transactions.api.serializers import TransactionEventSerializer, Transaction
 from transactions.filters import TransactionFilter
 from transactions.models import Transaction, TransactionEvent
 from users.api.user_serializers import entity_user_document, individual_user_document
-from users.api.user_views import user_queryset
+from users.api.user_views import user_prefetches
 from users.models.customers import PERSON
 
 TAGS = ["transactions (seed 004)"]
@@ -43,27 +44,23 @@ LIST_COLUMNS = (
 
 
 def _user_details(tx: Transaction) -> dict:
-    """`originUserDetail` / `destinationUserDetail`: the users' seed 004 documents, both users of
-    a kind read with one set of queries."""
+    """`originUserDetail` / `destinationUserDetail`: the users' seed 004 documents. The users the
+    transaction holds (loaded with their countries by the verify service, reloaded there when a
+    trigger changed them) get their lists prefetched, one set of queries per kind of user."""
     sides = {
         side: customer
         for side in ("origin", "destination")
-        if (customer := getattr(tx, f"{side}_user")) is not None
+        if (customer := getattr(tx, f"{side}_user")) is not None and customer.deleted_at is None
     }
-    by_kind: dict[int, set[int]] = {}
-    for customer in sides.values():
-        by_kind.setdefault(customer.customer_type_id, set()).add(customer.pk)
-    fetched = {
-        full.pk: full
-        for kind, pks in by_kind.items()
-        for full in user_queryset(kind).filter(pk__in=pks)  # deleted since: left out
-    }
+    by_kind: dict[int, list] = {}
+    for customer in {c.pk: c for c in sides.values()}.values():
+        by_kind.setdefault(customer.customer_type_id, []).append(customer)
+    for kind, customers in by_kind.items():
+        prefetch_related_objects(customers, *user_prefetches(kind))
     details = {}
     for side, customer in sides.items():
-        full = fetched.get(customer.pk)
-        if full is not None:
-            document = individual_user_document if full.customer_type_id == PERSON else entity_user_document
-            details[f"{side}UserDetail"] = document(full)
+        document = individual_user_document if customer.customer_type_id == PERSON else entity_user_document
+        details[f"{side}UserDetail"] = document(customer)
     return details
 
 

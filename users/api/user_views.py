@@ -36,18 +36,17 @@ def _event_id_parameter():
     )
 
 
-def user_queryset(customer_type_id: int):
-    """Live customers of one kind with everything their seed 004 document reads: the customer
-    with its countries, then its communication means, addresses and ID cards (a person) or
-    shareholders and directors (an organisation), one query each."""
-    queryset = Customer.objects.filter(customer_type_id=customer_type_id).prefetch_related(
-        "communication_means", Prefetch("addresses", queryset=Address.objects.select_related("country"))
+def user_prefetches(customer_type_id: int) -> tuple:
+    """What a seed 004 user document reads beyond the customer row: its communication means and
+    addresses, then its ID cards (a person) or shareholders and directors (an organisation)."""
+    common = (
+        "communication_means",
+        Prefetch("addresses", queryset=Address.objects.select_related("country")),
     )
     if customer_type_id == PERSON:
-        return queryset.select_related(*PERSON_RELATED).prefetch_related(
-            Prefetch("id_cards", queryset=IdCard.objects.select_related("issued_country"))
-        )
-    return queryset.select_related("country_incorporation", "country_domiciliary").prefetch_related(
+        return (*common, Prefetch("id_cards", queryset=IdCard.objects.select_related("issued_country")))
+    return (
+        *common,
         Prefetch(
             "stakes_in",
             queryset=Stake.objects.filter(holder__deleted_at__isnull=True, holder__customer_type_id=PERSON)
@@ -64,6 +63,19 @@ def user_queryset(customer_type_id: int):
             .select_related(*(f"associate__{name}" for name in PERSON_RELATED))
             .order_by("id"),
         ),
+    )
+
+
+def user_queryset(customer_type_id: int):
+    """Live customers of one kind with everything their seed 004 document reads: the customer
+    with its countries, then its lists (user_prefetches), one query each."""
+    related = (
+        PERSON_RELATED if customer_type_id == PERSON else ("country_incorporation", "country_domiciliary")
+    )
+    return (
+        Customer.objects.filter(customer_type_id=customer_type_id)
+        .select_related(*related)
+        .prefetch_related(*user_prefetches(customer_type_id))
     )
 
 
