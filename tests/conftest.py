@@ -42,12 +42,14 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
-    """Per-process caches (countries of request validation, exchange rates) start empty in
-    every test, as they would after the reference data changed."""
+    """Per-process caches (countries of request validation, country risk scores, exchange rates)
+    start empty in every test, as they would after the reference data changed."""
+    from rules.library.geography import forget_country_risk_scores
     from transactions import money
     from users.api.user_serializers.fields import forget_countries
 
     forget_countries()
+    forget_country_risk_scores()
     money.forget_rates()
 
 

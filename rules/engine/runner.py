@@ -23,6 +23,7 @@ from django.core.cache import cache
 from rules.engine import filters as rule_filters
 from rules.engine.context import DESTINATION, ORIGIN, EvaluationContext
 from rules.library import REGISTRY, RuleTemplate
+from rules.library.geography import country_risk_scores
 from transactions.models import RuleAction, Transaction
 from transactions.monitoring import RuleHit, UserTrigger, Verdict
 
@@ -278,17 +279,6 @@ def _merge(previous: list[dict], executions: list[Execution]) -> list[dict]:
 
 ACTION_POINTS = {RuleAction.ALLOW: 0, RuleAction.FLAG: 50, RuleAction.SUSPEND: 70, RuleAction.BLOCK: 90}
 TRS_LEVELS = ((80, "VERY_HIGH"), (60, "HIGH"), (40, "MEDIUM"), (20, "LOW"), (0, "VERY_LOW"))
-_countries: dict = {"at": 0.0, "scores": {}}
-
-
-def _country_scores() -> dict[str, int]:
-    if time.monotonic() - _countries["at"] > 60:
-        from compliance.reference.models import Country
-
-        _countries.update(
-            scores=dict(Country.objects.values_list("alpha2", "risk_score")), at=time.monotonic()
-        )
-    return _countries["scores"]
 
 
 def trs_level(score: int) -> str:
@@ -299,7 +289,7 @@ def risk_score_details(ctx: EvaluationContext, verdict: Verdict) -> dict:
     """Seed 004 `riskScoreDetails`: the transaction's own risk (TRS: the strongest of its
     non-shadow hit actions and its countries' risk scores, 0-100) and each user's ongoing
     risk (ORS: the customer's effective score and level, see users.risk)."""
-    scores = _country_scores()
+    scores = country_risk_scores()
     tx = ctx.transaction
     country_points = [
         min(scores.get(code, 0), 100) for code in (tx.origin_country, tx.destination_country) if code
