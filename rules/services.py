@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 
 from compliance.audit import Actor, audit_log
 from compliance.errors import ApplicationError, NotFoundError
+from compliance.ids import parse_id
 from compliance.models import AuditTrail
 from rules.documents import instance_document
 from rules.engine.filters import FILTERS_SCHEMA
@@ -190,12 +191,8 @@ def rule_instance_create(*, actor: Actor, document: dict) -> RuleInstance:
 
 
 def _locked(instance_id) -> RuleInstance:
-    text = str(instance_id)
-    instance = (
-        RuleInstance.objects.select_for_update().filter(pk=int(text)).first()
-        if text.isascii() and text.isdigit() and int(text) < 2**31
-        else None
-    )
+    pk = parse_id(instance_id)
+    instance = RuleInstance.objects.select_for_update().filter(pk=pk).first() if pk is not None else None
     if instance is None:
         raise NotFoundError(f"There is no rule instance {instance_id}.")
     return instance

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from transactions.models import Transaction, TransactionEvent
+from transactions.money import json_number
 from users.api.user_serializers.fields import millis
 from users.models.customers import PERSON
-
-
-def _number(value):
-    if value is None:
-        return None
-    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def _amount_details(amount, currency, country) -> dict | None:
     if amount is None:
         return None
-    details = {"transactionAmount": _number(amount), "transactionCurrency": currency}
+    details = {"transactionAmount": json_number(amount), "transactionCurrency": currency}
     if country:
         details["country"] = country
     return details

@@ -34,6 +34,14 @@ def forget_rates() -> None:
     _LOADED_AT = 0.0
 
 
+def json_number(value) -> int | float | None:
+    """A Decimal as the JSON number the seeds show (35000, not "35000.000000")."""
+    if value is None:
+        return None
+    value = Decimal(value)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
 def to_base(amount: Decimal | None, currency: str) -> Decimal | None:
     if amount is None or not currency:
         return None

@@ -3,6 +3,8 @@
 import django_filters
 from django import forms
 
+from compliance.ids import MAX_ID as _MAX_ID
+
 
 class StrictFilterSet(django_filters.FilterSet):
     """A present but empty value is a mistake, not "no filter" (as django-filter reads it).
@@ -31,9 +33,6 @@ class IntegerFilter(django_filters.NumberFilter):
     would silently truncate)."""
 
     field_class = forms.IntegerField
-
-
-_MAX_ID = 2_147_483_647
 
 
 class _BoundedIdMixin:

@@ -14,12 +14,10 @@ from typing import TypeVar
 
 from django.db import models
 
+from compliance.ids import MAX_ID as _MAX_ID
 from compliance.reference import models as ref
 
 M = TypeVar("M", bound=models.Model)
-
-# PositiveIntegerField's range on every backend; larger numbers would overflow the query.
-_MAX_ID = 2_147_483_647
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,6 @@ answer is the stored instance (`rules.documents.instance_document`).
 
 from __future__ import annotations
 
-import re
-
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -21,6 +19,7 @@ from rest_framework.views import APIView
 from compliance.api import pagination
 from compliance.audit import Actor
 from compliance.errors import NotFoundError
+from compliance.ids import parse_id
 from rules import services
 from rules.api import serializers as s
 from rules.api.filters import RuleInstanceFilter
@@ -33,7 +32,6 @@ from users.api.user_serializers.fields import millis
 
 TAGS = ["rules (seed 004)"]
 VIEW = ["rules.view_ruleinstance"]
-_MAX_ID = 2_147_483_647
 
 RULE_ID = OpenApiParameter("ruleId", OpenApiTypes.STR, OpenApiParameter.PATH, description="`R-1`...")
 INSTANCE_ID = OpenApiParameter(
@@ -42,19 +40,13 @@ INSTANCE_ID = OpenApiParameter(
 BACKTEST_ID = OpenApiParameter("backtestId", OpenApiTypes.STR, OpenApiParameter.PATH)
 
 
-def _pk(value: str) -> int | None:
-    """A path id as a primary key; None for anything no row can have (so 404, never a 500).
-    ASCII digits only: `str.isdigit` also takes "¹", which `int` refuses."""
-    return int(value) if re.fullmatch(r"[0-9]{1,10}", value) and int(value) <= _MAX_ID else None
-
-
 def _not_found(rule_instance_id: str):
     return NotFoundError(f"There is no rule instance {rule_instance_id}.")
 
 
 def instance_pk(rule_instance_id: str) -> int:
     """The path's id, checked before it reaches a service."""
-    pk = _pk(rule_instance_id)
+    pk = parse_id(rule_instance_id)
     if pk is None:
         raise _not_found(rule_instance_id)
     return pk
@@ -323,7 +315,9 @@ class BacktestDetailView(APIView):
     )
     def get(self, request, ruleInstanceId, backtestId):
         run = BacktestRun.objects.filter(
-            pk=_pk(backtestId), rule_instance_id=_pk(ruleInstanceId), rule_instance__deleted_at__isnull=True
+            pk=parse_id(backtestId),
+            rule_instance_id=parse_id(ruleInstanceId),
+            rule_instance__deleted_at__isnull=True,
         ).first()
         if run is None:
             raise NotFoundError(f"There is no backtest {backtestId} of rule instance {ruleInstanceId}.")

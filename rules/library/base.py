@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+from transactions.money import json_number
 
 if TYPE_CHECKING:
     from rules.engine.context import EvaluationContext
@@ -101,14 +102,8 @@ def rule(
     return decorator
 
 
-def number(value: Decimal | int | float | None) -> int | float | None:
-    """A Decimal as the JSON number the seeds show (35000, not "35000.000000")."""
-    if value is None:
-        return None
-    value = Decimal(value)
-    if value == value.to_integral_value():
-        return int(value)
-    return float(value)
+# A Decimal as the JSON number the seeds show: the one the transaction documents use.
+number = json_number
 
 
 # --- schema fragments shared by templates ----------------------------------------------
