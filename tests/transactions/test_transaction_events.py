@@ -3,7 +3,7 @@ attribute updates, re-run rules, idempotency, validation and permissions (issue 
 
 import pytest
 
-from compliance.models import AuditTrail
+from compliance.models import AuditTrail, OutboxEvent
 from tests.transactions.conftest import SEED_EVENT, SEED_TRANSACTION, body, properties
 from transactions import services
 from transactions.models import Transaction, TransactionEvent, TransactionRuleHit, TransactionState
@@ -468,3 +468,73 @@ def test_a_payment_method_that_is_not_a_string_is_400(integrator_client, posted)
     )
     assert response.status_code == 400
     assert "updatedTransactionAttributes.originPaymentDetails.method" in properties(response)
+
+
+# --- transaction.status_changed (webhooks' TRANSACTION_STATUS_UPDATED) ------------------------
+
+
+def status_changes(transaction_id: str) -> list:
+    return list(
+        OutboxEvent.objects.filter(
+            name="transaction.status_changed", aggregate_type="transactions.transaction"
+        )
+        .filter(payload__transactionId=transaction_id)
+        .order_by("created_at")
+    )
+
+
+@pytest.fixture
+def state_rules(instance):
+    """Two instances hitting a CREATED transaction: a re-run BLOCK, a FLAG that keeps its hit."""
+    condition = {"condition": {"attribute": "transactionState", "operator": "$eq", "value": "CREATED"}}
+    rerun = instance("R-15", parameters=condition, action="BLOCK", runOnTransactionEvents=True)
+    kept = instance("R-15", parameters=condition, action="FLAG")
+    return rerun, kept
+
+
+def test_a_rerun_that_changes_the_decision_publishes_status_changed(integrator_client, posted, state_rules):
+    _, kept = state_rules
+    transaction_id = posted()
+    assert status_changes(transaction_id) == []  # verifying is not a change
+    assert post_event(integrator_client, transaction_id, "SUCCESSFUL", "e-status").json()["status"] == "FLAG"
+
+    (event,) = status_changes(transaction_id)
+    assert event.payload == {
+        "transactionId": transaction_id,
+        "status": "FLAG",
+        "previousStatus": "BLOCK",
+        "reasons": [str(kept.pk)],
+        "comment": "",
+        "triggeredBy": "SYSTEM",
+    }
+    assert event.aggregate_id == str(Transaction.objects.get(transaction_id=transaction_id).pk)
+    # The replay changes nothing and publishes nothing.
+    post_event(integrator_client, transaction_id, "SUCCESSFUL", "e-status")
+    assert len(status_changes(transaction_id)) == 1
+
+
+def test_a_decision_without_hits_left_has_no_reasons(integrator_client, posted, instance):
+    condition = {"condition": {"attribute": "transactionState", "operator": "$eq", "value": "CREATED"}}
+    instance("R-15", parameters=condition, action="SUSPEND", runOnTransactionEvents=True)
+    transaction_id = posted()
+    post_event(integrator_client, transaction_id, "SUCCESSFUL")
+    (event,) = status_changes(transaction_id)
+    assert (event.payload["previousStatus"], event.payload["status"], event.payload["reasons"]) == (
+        "SUSPEND",
+        "ALLOW",
+        [],
+    )
+
+
+def test_an_event_that_keeps_the_decision_publishes_no_status_change(integrator_client, posted, state_rules):
+    transaction_id = posted()
+    post_event(integrator_client, transaction_id, "CREATED", attributes={"reference": "same decision"})
+    assert status_changes(transaction_id) == []
+    assert OutboxEvent.objects.filter(name="transaction.monitored", payload__cause="event").exists()
+
+
+def test_a_refused_event_publishes_nothing(integrator_client, posted, state_rules):
+    transaction_id = posted()
+    post_event(integrator_client, transaction_id, "SUCCESSFUL")
+    assert post_event(integrator_client, transaction_id, "PROCESSING").status_code == 409
+    assert len(status_changes(transaction_id)) == 1

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from compliance.api.serializers import StrictFieldsMixin
 from transactions.currencies import CURRENCIES, CURRENCY_CHOICES
@@ -30,6 +31,27 @@ MAX_AMOUNT = Decimal("999999999999999999.999999")  # what DecimalField(24, 6) ho
 
 class Strict(StrictFieldsMixin, serializers.Serializer):
     pass
+
+
+# One validating instance per body serializer, shared by every request and thread. A serializer
+# made per request deep-copies its whole tree of nested fields first, which cost as much as the
+# validation itself (issue 4 benchmark); `run_validation` keeps no state on the serializer.
+_VALIDATORS: dict = {}
+
+
+def validated(serializer_class, data) -> dict:
+    """`data` validated by `serializer_class`, or a ValidationError with the errors by property,
+    as `serializer_class(data=data).is_valid(raise_exception=True)` raises them."""
+    validator = _VALIDATORS.get(serializer_class)
+    if validator is None:
+        validator = _VALIDATORS[serializer_class] = serializer_class()
+    try:
+        return validator.run_validation(data)
+    except serializers.ValidationError as exc:
+        detail = exc.detail
+        if not isinstance(detail, dict):
+            detail = {api_settings.NON_FIELD_ERRORS_KEY: detail}
+        raise serializers.ValidationError(detail) from None
 
 
 @extend_schema_field(
@@ -149,8 +171,9 @@ class _PaymentDetails(Strict):
     # How the payment instrument is identified for velocity and blocked-list rules.
     identifier_fields: tuple[str, ...] = ()
 
-    def identifier(self, attrs: dict) -> str:
-        parts = [str(attrs.get(name, "")).strip() for name in self.identifier_fields]
+    @classmethod
+    def identifier(cls, attrs: dict) -> str:
+        parts = [str(attrs.get(name, "")).strip() for name in cls.identifier_fields]
         if not any(parts):
             return ""
         return f"{attrs['method']}:{'/'.join(parts)}".upper().replace(" ", "")[:200]
@@ -345,10 +368,8 @@ class PaymentDetailsField(serializers.Field):
             raise serializers.ValidationError(
                 {"method": [self.error_messages["method"].format(methods=", ".join(PAYMENT_DETAILS))]}
             )
-        serializer = PAYMENT_DETAILS[method](data=data)
-        if not serializer.is_valid():
-            raise serializers.ValidationError(serializer.errors)
-        details = _plain(dict(serializer.validated_data))
+        serializer = PAYMENT_DETAILS[method]
+        details = _plain(dict(validated(serializer, data)))
         for key, value in details.items():
             if hasattr(value, "alpha2"):
                 details[key] = value.alpha2
@@ -385,35 +406,40 @@ class TransactionSerializer(Strict):
 
     def to_fields(self) -> dict:
         """The validated body as Transaction model fields (users as references, resolved by the service)."""
-        attrs = self.validated_data
-        fields = {
-            "transaction_id": attrs["transactionId"],
-            "type": attrs["type"],
-            "timestamp": attrs["timestamp"],
-            # Seed 004: a transaction posted without a state is CREATED.
-            "transaction_state": attrs.get("transactionState", TransactionState.CREATED),
-            "origin_user_ref": attrs.get("originUserId", ""),
-            "destination_user_ref": attrs.get("destinationUserId", ""),
-            "product_type": attrs.get("productType", ""),
-            "reference": attrs.get("reference", ""),
-            "promotion_code_used": attrs.get("promotionCodeUsed"),
-            "related_transaction_ids": list(attrs.get("relatedTransactionIds", [])),
-            "tags": _plain(attrs.get("tags", [])),
-            "origin_device_data": _plain(attrs.get("originDeviceData", {})),
-            "destination_device_data": _plain(attrs.get("destinationDeviceData", {})),
-        }
-        for side in ("origin", "destination"):
-            amount = attrs.get(f"{side}AmountDetails")
-            if amount:
-                fields[f"{side}_amount"] = amount["transactionAmount"]
-                fields[f"{side}_currency"] = amount["transactionCurrency"]
-                fields[f"{side}_country"] = amount["country"].alpha2 if amount.get("country") else ""
-            payment = attrs.get(f"{side}PaymentDetails")
-            if payment:
-                fields[f"{side}_payment_method"] = payment["method"]
-                fields[f"{side}_payment_details"] = payment["details"]
-                fields[f"{side}_payment_identifier"] = payment["identifier"]
-        return fields
+        return transaction_fields(self.validated_data)
+
+
+def transaction_fields(attrs: dict) -> dict:
+    """A validated `TransactionSerializer` body as Transaction model fields (users as references,
+    resolved by the service)."""
+    fields = {
+        "transaction_id": attrs["transactionId"],
+        "type": attrs["type"],
+        "timestamp": attrs["timestamp"],
+        # Seed 004: a transaction posted without a state is CREATED.
+        "transaction_state": attrs.get("transactionState", TransactionState.CREATED),
+        "origin_user_ref": attrs.get("originUserId", ""),
+        "destination_user_ref": attrs.get("destinationUserId", ""),
+        "product_type": attrs.get("productType", ""),
+        "reference": attrs.get("reference", ""),
+        "promotion_code_used": attrs.get("promotionCodeUsed"),
+        "related_transaction_ids": list(attrs.get("relatedTransactionIds", [])),
+        "tags": _plain(attrs.get("tags", [])),
+        "origin_device_data": _plain(attrs.get("originDeviceData", {})),
+        "destination_device_data": _plain(attrs.get("destinationDeviceData", {})),
+    }
+    for side in ("origin", "destination"):
+        amount = attrs.get(f"{side}AmountDetails")
+        if amount:
+            fields[f"{side}_amount"] = amount["transactionAmount"]
+            fields[f"{side}_currency"] = amount["transactionCurrency"]
+            fields[f"{side}_country"] = amount["country"].alpha2 if amount.get("country") else ""
+        payment = attrs.get(f"{side}PaymentDetails")
+        if payment:
+            fields[f"{side}_payment_method"] = payment["method"]
+            fields[f"{side}_payment_details"] = payment["details"]
+            fields[f"{side}_payment_identifier"] = payment["identifier"]
+    return fields
 
 
 class TransactionUpdatableAttributesSerializer(Strict):

@@ -4,7 +4,6 @@ Thin views: the serializer validates, a `transactions.services` function writes 
 transaction: store, rules, verdict, audit, events) and the answer is the stored document.
 """
 
-from django.db.models import prefetch_related_objects
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -17,12 +16,15 @@ from compliance.audit import Actor
 from compliance.errors import NotFoundError
 from transactions import documents, services
 from transactions.api import answers
-from transactions.api.serializers import TransactionEventSerializer, TransactionSerializer
+from transactions.api.serializers import (
+    TransactionEventSerializer,
+    TransactionSerializer,
+    transaction_fields,
+    validated,
+)
+from transactions.api.user_details import user_details
 from transactions.filters import TransactionFilter
 from transactions.models import Transaction, TransactionEvent
-from users.api.user_serializers import entity_user_document, individual_user_document
-from users.api.user_views import user_prefetches
-from users.models.customers import PERSON
 
 TAGS = ["transactions (seed 004)"]
 VIEW = ["transactions.view_transaction"]
@@ -43,29 +45,8 @@ LIST_COLUMNS = (
 )
 
 
-def _user_details(tx: Transaction) -> dict:
-    """`originUserDetail` / `destinationUserDetail`: the users' seed 004 documents. The users the
-    transaction holds (loaded with their countries by the verify service, reloaded there when a
-    trigger changed them) get their lists prefetched, one set of queries per kind of user."""
-    sides = {
-        side: customer
-        for side in ("origin", "destination")
-        if (customer := getattr(tx, f"{side}_user")) is not None and customer.deleted_at is None
-    }
-    by_kind: dict[int, list] = {}
-    for customer in {c.pk: c for c in sides.values()}.values():
-        by_kind.setdefault(customer.customer_type_id, []).append(customer)
-    for kind, customers in by_kind.items():
-        prefetch_related_objects(customers, *user_prefetches(kind))
-    details = {}
-    for side, customer in sides.items():
-        document = individual_user_document if customer.customer_type_id == PERSON else entity_user_document
-        details[f"{side}UserDetail"] = document(customer)
-    return details
-
-
 def transaction_answer(tx: Transaction) -> dict:
-    return documents.transaction_document(tx, users=_user_details(tx))
+    return documents.transaction_document(tx, users=user_details(tx))
 
 
 class TransactionCollectionView(ListAPIView):
@@ -100,10 +81,9 @@ class TransactionCollectionView(ListAPIView):
         responses={200: answers.TransactionAnswerSerializer},
     )
     def post(self, request):
-        serializer = TransactionSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        fields = transaction_fields(validated(TransactionSerializer, request.data))
         result = services.transaction_verify(
-            actor=Actor.from_request(request), fields=serializer.to_fields(), payload=request.data
+            actor=Actor.from_request(request), fields=fields, payload=request.data
         )
         return Response(transaction_answer(result.transaction))
 
@@ -141,9 +121,10 @@ class TransactionEventCollectionView(APIView):
         responses={200: answers.TransactionEventAnswerSerializer},
     )
     def post(self, request):
-        serializer = TransactionEventSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = {**serializer.validated_data, "raw_attributes": request.data["updatedTransactionAttributes"]}
+        data = {
+            **validated(TransactionEventSerializer, request.data),
+            "raw_attributes": request.data["updatedTransactionAttributes"],
+        }
         result = services.transaction_event_create(
             actor=Actor.from_request(request), data=data, payload=request.data
         )

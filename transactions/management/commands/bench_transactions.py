@@ -27,7 +27,6 @@ import argparse
 import contextlib
 import json
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -37,14 +36,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import environ
 import psycopg
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from users.management.commands.bench_risk import _create_database, _where
+from compliance.management import benchdb
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/compliance_bench_tx"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -161,7 +159,13 @@ class Command(BaseCommand):
             default=0,
             help="connections at full speed (default 2 per worker thread)",
         )
-        parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3)")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=2 * (os.cpu_count() or 1),
+            help="gunicorn workers (default two per CPU: with fewer, a worker waiting on PostgreSQL "
+            "leaves a core idle while requests queue)",
+        )
         parser.add_argument("--threads", type=int, default=1, help="threads per worker (default 1: sync)")
         parser.add_argument("--reload", action="store_true", help="load the data again even if it is there")
         parser.add_argument("--seed", type=int, default=42, help="random seed of the generated data (42)")
@@ -179,9 +183,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         url = options["database_url"]
-        config = environ.Env.db_url_config(url)
-        if config["ENGINE"] != "django.db.backends.postgresql":
-            raise CommandError(f"The benchmark needs a PostgreSQL database URL, not {url!r}.")
+        config = benchdb.bench_config(url)
         if min(options["users"], options["transactions"], options["workers"], options["threads"]) < 1:
             raise CommandError("--users, --transactions, --workers and --threads must be positive.")
         if options["seconds"] <= 0 or options["rate"] <= 0:
@@ -189,27 +191,14 @@ class Command(BaseCommand):
         if options["in_bench_database"]:
             self._bench(config, options)
             return
-        main = settings.DATABASES["default"]
-        if main["ENGINE"] == config["ENGINE"] and _where(main) == _where(config):
-            raise CommandError(
-                f"The benchmark database {config['NAME']!r} is DATABASE_URL's; it would be emptied. "
-                "Point BENCH_DATABASE_URL (or --database-url) at another database."
-            )
         redis_url = options["redis_url"]
         if settings.REDIS_URL and settings.REDIS_URL.rstrip("/") == redis_url.rstrip("/"):
             raise CommandError(
                 "The benchmark Redis database is REDIS_URL's; it would be flushed. "
                 "Point BENCH_REDIS_URL (or --redis-url) at another database number."
             )
-        try:
-            created = _create_database(config)
-        except psycopg.Error as error:
-            raise CommandError(f"Cannot reach PostgreSQL for the benchmark database: {error}") from error
-        if created:
-            self.stdout.write(f"created database {config['NAME']}")
-        env = {**os.environ, "DATABASE_URL": url, "DEBUG": "0", "REDIS_URL": redis_url}
-        env.setdefault("SECRET_KEY", f"bench-transactions-only-{secrets.token_hex(16)}")
-        env.pop("CACHE_URL", None)
+        benchdb.prepare_database(config, self.stdout)
+        env = benchdb.child_environment(url, redis_url=redis_url)
         argv = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench_transactions"]
         for name in ("users", "transactions", "seconds", "rate", "concurrency", "workers", "threads", "seed"):
             argv += [f"--{name}", str(options[name])]
@@ -227,8 +216,7 @@ class Command(BaseCommand):
 
         from transactions.management import bench_data
 
-        if connection.vendor != "postgresql" or _where(connection.settings_dict) != _where(config):
-            raise CommandError("Refusing to run: the process is not connected to the benchmark database.")
+        benchdb.require_bench_connection(config)
         out = self.stdout.write
         users, transactions = options["users"], options["transactions"]
         workers, threads = options["workers"], options["threads"]
