@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell (cat pyproject.toml; $(PYTHON) --version) | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run serve test lint bench-risk bench-transactions worker beat migrate schema check-deploy clean
+.PHONY: install run serve test lint newman bench-risk bench-transactions bench-cases worker beat migrate schema check-deploy clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,16 @@ lint: install
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
+## newman: seed 004's Postman collection as a real client (newman from package-lock.json): its own
+## database (compliance_newman on DATABASE_URL's PostgreSQL, else a temporary SQLite file; or
+## NEWMAN_DATABASE_URL), migrated fresh, gunicorn on a free port, then newman and the checks of
+## tests/newman/run.py. Report under var/newman/. With REDIS_URL: Redis database 14 (NEWMAN_REDIS_URL)
+newman: install node_modules/.package-lock.json
+	$(PY) -m tests.newman.run --serve
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
 ## bench-risk: load 100,000 customers into their own PostgreSQL database and time the bulk risk
 ## recalculation (needs PostgreSQL; the database of BENCH_DATABASE_URL is created if missing and
 ## emptied, never DATABASE_URL's). BENCH_ARGS: --customers N, --chunk-size N, --seed N, --keep
@@ -56,6 +66,14 @@ bench-transactions: export BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
 bench-transactions: install
 	$(PY) manage.py bench_transactions $(BENCH_ARGS)
 
+## bench-cases: load 100,000 cases and 300,000 alerts into their own PostgreSQL database
+## (BENCH_DATABASE_URL, created if missing; kept between runs unless --reload) and time the case
+## queue's rendering as an analyst. BENCH_ARGS: --cases N, --alerts N, --renders N, --reload, --seed N
+bench-cases: export DEBUG ?= 1
+bench-cases: export BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/compliance_bench_cases
+bench-cases: install
+	$(PY) manage.py bench_case_queue $(BENCH_ARGS)
+
 migrate: install
 	$(PY) manage.py migrate --noinput
 
@@ -71,4 +89,4 @@ serve: install
 	$(VENV)/bin/gunicorn compliance.wsgi
 
 clean:
-	rm -rf $(VENV) var/*.sqlite3 staticfiles
+	rm -rf $(VENV) var/*.sqlite3 staticfiles node_modules

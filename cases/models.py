@@ -92,7 +92,9 @@ PRIORITY_ORDER = {CasePriority.P1: 1, CasePriority.P2: 2, CasePriority.P3: 3, Ca
 
 class Case(models.Model):
     case_id = models.CharField(max_length=100, unique=True, help_text="The seed's `caseId`.")
-    created_at = models.DateTimeField(default=timezone.now, help_text="`createdTimestamp` (epoch ms in the API).")
+    created_at = models.DateTimeField(
+        default=timezone.now, help_text="`createdTimestamp` (epoch ms in the API)."
+    )
     priority = models.CharField(max_length=2, choices=CasePriority.choices, default=CasePriority.P4)
     source = models.CharField(max_length=10, choices=CaseSource.choices, default=CaseSource.MANUAL)
 
@@ -198,7 +200,11 @@ class Alert(models.Model):
     status_changed_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="assigned_alerts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_alerts",
     )
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -225,7 +231,9 @@ class Alert(models.Model):
 class StatusChange(models.Model):
     """One status change of a case or an alert: the timeline and the webhooks read it."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, null=True, blank=True, related_name="status_changes")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, null=True, blank=True, related_name="status_changes"
+    )
     alert = models.ForeignKey(
         Alert, on_delete=models.CASCADE, null=True, blank=True, related_name="status_changes"
     )
@@ -244,7 +252,8 @@ class StatusChange(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(case__isnull=False) | Q(alert__isnull=False), name="cases_status_change_has_subject"
+                condition=Q(case__isnull=False) | Q(alert__isnull=False),
+                name="cases_status_change_has_subject",
             ),
         ]
 
@@ -255,8 +264,12 @@ class StatusChange(models.Model):
 class Assignment(models.Model):
     """Seed `assignments` item: `assigneeEmail`, `assignedByEmail`, `timestamp`."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, null=True, blank=True, related_name="assignments")
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, null=True, blank=True, related_name="assignments")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, null=True, blank=True, related_name="assignments"
+    )
+    alert = models.ForeignKey(
+        Alert, on_delete=models.CASCADE, null=True, blank=True, related_name="assignments"
+    )
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     assigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -314,7 +327,9 @@ class File(models.Model):
     status_change = models.ForeignKey(
         StatusChange, on_delete=models.PROTECT, null=True, blank=True, related_name="files"
     )
-    comment = models.ForeignKey(Comment, on_delete=models.PROTECT, null=True, blank=True, related_name="files")
+    comment = models.ForeignKey(
+        Comment, on_delete=models.PROTECT, null=True, blank=True, related_name="files"
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

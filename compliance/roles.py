@@ -36,6 +36,13 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "compliance.view_staffuser",
         "compliance.add_staffuser",
         "compliance.change_staffuser",
+        # Webhooks: subscriptions (and their secrets), the delivery log, redelivery.
+        "compliance.view_webhooksubscription",
+        "compliance.add_webhooksubscription",
+        "compliance.change_webhooksubscription",
+        "compliance.view_webhookdelivery",
+        "compliance.change_webhookdelivery",
+        "compliance.view_webhookattempt",
         "auth.view_group",
         "django_celery_beat.*",
     },

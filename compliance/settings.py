@@ -5,10 +5,13 @@ a local-memory cache. Production and CI set DATABASE_URL and REDIS_URL.
 Every variable read here is listed in README.md ("Configuration").
 """
 
+import base64
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from cryptography.fernet import Fernet, MultiFernet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -237,6 +240,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RuleActionEnum": "transactions.models.RuleAction",
         "CurrencyEnum": "transactions.currencies.CURRENCY_CHOICES",
+        "TransactionTypeEnum": "transactions.models.TransactionType",
+        "CaseStatusEnum": "cases.models.CaseStatus",
+        "CasePriorityEnum": "rules.models.CasePriority",
+        "CaseEntityTypeEnum": "cases.models.CaseEntityType",
+        "AlertEntityTypeEnum": "cases.models.AlertEntityType",
+        "StatusReasonEnum": "cases.models.StatusReason",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -259,6 +268,42 @@ LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=300)
 # Domain events: an undelivered outbox row is re-dispatched by the sweep after this grace.
 OUTBOX_REDISPATCH_AFTER = timedelta(seconds=env.int("OUTBOX_REDISPATCH_AFTER_SECONDS", default=60))
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=20)
+
+# --- Outgoing webhooks (compliance/webhooks) -------------------------------------------------
+# Signing secrets are stored encrypted (Fernet). WEBHOOK_SECRETS_KEY is a comma-separated list of
+# Fernet keys (`Fernet.generate_key()`): the first encrypts, all decrypt, so a key is rotated by
+# putting the new one first. Production must set it: the key must not live in the database it
+# protects. With DEBUG on a key is derived from SECRET_KEY so `make run` and tests need nothing.
+WEBHOOK_SECRETS_KEY = env.list("WEBHOOK_SECRETS_KEY", default=[])
+if not WEBHOOK_SECRETS_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("WEBHOOK_SECRETS_KEY must be set when DEBUG is off")
+    WEBHOOK_SECRETS_KEY = [
+        base64.urlsafe_b64encode(hashlib.sha256(b"webhook-secrets:" + SECRET_KEY.encode()).digest()).decode()
+    ]
+try:
+    MultiFernet([Fernet(key) for key in WEBHOOK_SECRETS_KEY])
+except ValueError:
+    raise ImproperlyConfigured(
+        "WEBHOOK_SECRETS_KEY: each key must be a Fernet key (32 url-safe base64-encoded bytes)"
+    ) from None
+# Receivers get plain-HTTP URLs only in development; production refuses them unless allowed
+# (e.g. a receiver inside the same private network).
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=DEBUG)
+# One POST waits at most this long for each network step (connect, send, each read).
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# A failed attempt is retried after base * 2^(n-1) seconds (30 s, 1 min, 2 min ... capped),
+# until WEBHOOK_MAX_ATTEMPTS attempts failed (8: about an hour of trying); then "failed",
+# and the admin can redeliver.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_BACKOFF_BASE_SECONDS = env.int("WEBHOOK_BACKOFF_BASE_SECONDS", default=30)
+WEBHOOK_BACKOFF_MAX_SECONDS = env.int("WEBHOOK_BACKOFF_MAX_SECONDS", default=6 * 3600)
+# The sweep (`compliance.webhooks_redeliver`, every 30 s) leaves a new delivery to the task
+# enqueued after commit for this long, so the two do not race for the first attempt.
+WEBHOOK_SWEEP_GRACE = timedelta(seconds=env.int("WEBHOOK_SWEEP_GRACE_SECONDS", default=60))
+# After a secret rotation deliveries carry a signature with the old secret too, for this long,
+# so receivers can switch without losing events.
+WEBHOOK_SECRET_ROTATION_GRACE = timedelta(hours=env.float("WEBHOOK_SECRET_ROTATION_GRACE_HOURS", default=24))
 
 LOGGING = {
     "version": 1,
@@ -289,6 +334,11 @@ BASE_CURRENCY = env.str("BASE_CURRENCY", default="USD")
 # (a generation counter in the cache); this bounds how stale a process may be if the cache
 # was unreachable when the change was announced.
 RULES_CACHE_MAX_AGE_SECONDS = env.int("RULES_CACHE_MAX_AGE_SECONDS", default=30)
+
+# --- cases ----------------------------------------------------------------------------------
+# Largest file an analyst or integrator may attach to a case or an alert (POST /api/management/files
+# answers 413 beyond it): evidence is documents and screenshots, not archives.
+CASE_FILE_MAX_BYTES = env.int("CASE_FILE_MAX_BYTES", default=20 * 1024 * 1024)
 
 # --- benchmarks -----------------------------------------------------------------------------
 # Routes POST /api/bench/ping (transactions/bench.py), the trivial authenticated endpoint that

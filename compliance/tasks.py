@@ -41,6 +41,27 @@ def redispatch_events() -> int:
     return count
 
 
+@shared_task(name="compliance.deliver_webhook", acks_late=True, **RETRY)
+def deliver_webhook(delivery_id: str, revision: int) -> None:
+    """Send one attempt of a webhook delivery. Idempotent: the attempt is claimed on the
+    delivery's revision, so a copy of this task (or the sweep's) sends nothing twice."""
+    from compliance.webhooks import delivery_attempt
+
+    delivery_attempt(delivery_id, revision)
+
+
+@shared_task(name="compliance.webhooks_redeliver", acks_late=True, expires=25, **RETRY)
+def webhooks_redeliver() -> int:
+    """Beat, every 30 s: send the webhook deliveries that are due (retries with backoff, and
+    deliveries whose first task never reached a worker)."""
+    from compliance.webhooks import redeliver_due
+
+    count = redeliver_due()
+    if count:
+        logger.info("Enqueued %d due webhook deliveries", count)
+    return count
+
+
 @shared_task(name="compliance.purge_expired_tokens", acks_late=True, **RETRY)
 def purge_expired_tokens() -> int:
     """Beat, daily: delete login tokens that expired more than a day ago."""

@@ -194,6 +194,7 @@ class RuleInstanceDetailView(APIView):
         responses={200: s.RuleInstanceSerializer},
     )
     def put(self, request, ruleInstanceId):
+        live_instance(ruleInstanceId)  # an unknown instance is a 404 whatever the body says
         serializer = s.RuleInstanceWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         instance = services.rule_instance_update(

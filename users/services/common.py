@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from compliance import events
 from compliance.audit import Actor, snapshot
 from compliance.errors import ApplicationError, NotFoundError
 from users.models import Customer
@@ -74,4 +75,31 @@ def touch(customer: Customer, actor: Actor) -> None:
     customer.last_modified_by = _actor_user(actor)
     Customer.all_objects.filter(pk=customer.pk).update(
         updated_at=customer.updated_at, last_modified_by=customer.last_modified_by
+    )
+
+
+def status_changes(customer: Customer, *, user_state_before: str, kyc_status_before: str) -> dict:
+    """`userStateDetails` / `kycStatusDetails` of what changed on the customer (seed 004 names)."""
+    changes = {}
+    if customer.user_state != user_state_before:
+        changes["userStateDetails"] = {"state": customer.user_state, "reason": customer.user_state_reason}
+    if customer.kyc_status != kyc_status_before:
+        changes["kycStatusDetails"] = {"status": customer.kyc_status, "reason": customer.kyc_status_reason}
+    return changes
+
+
+def status_triggered_by(actor: Actor) -> str:
+    """Who caused a change, as webhooks say it: an integrator's key, a person, or the system."""
+    if actor.api_key is not None:
+        return "API"
+    return "MANUAL" if actor.user is not None else "SYSTEM"
+
+
+def user_status_publish(*, customer: Customer, cause: str, changes: dict, triggered_by: str) -> None:
+    """`user.status_changed` (call inside the write's transaction): the user's state and/or KYC
+    status changed; webhooks send it as USER_STATE_UPDATED / IRS_STATUS_UPDATED."""
+    events.publish(
+        "user.status_changed",
+        {"userId": customer.external_ref, "cause": cause, **changes, "triggeredBy": triggered_by},
+        aggregate=customer,
     )

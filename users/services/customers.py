@@ -9,7 +9,15 @@ from compliance.audit import Actor, audit_log
 from compliance.errors import ApplicationError, ConflictError
 from compliance.models import AuditTrail
 from users.models import Customer
-from users.services.common import WriteResult, clean, customer_snapshot, lock_customer
+from users.services.common import (
+    WriteResult,
+    clean,
+    customer_snapshot,
+    lock_customer,
+    status_changes,
+    status_triggered_by,
+    user_status_publish,
+)
 from users.services.risk import _actor_user, customer_risk_refresh
 
 # Fields a person has and an organisation has not, and the reverse. Setting one of the
@@ -110,11 +118,19 @@ def customer_create(
 
 @transaction.atomic
 def customer_update(
-    *, actor: Actor, customer: Customer, fields: dict, cause: str = "customer changed", rescore: bool = True
+    *,
+    actor: Actor,
+    customer: Customer,
+    fields: dict,
+    cause: str = "customer changed",
+    rescore: bool = True,
+    triggered_by: str = "",
 ) -> WriteResult:
     """Change some of a customer's own fields; re-score it (a new trail only if its risk moved).
 
     `rescore=False`: the caller re-scores once at the end of a composite write (see `customer_create`).
+    A change of the user state or KYC status publishes `user.status_changed`; `triggered_by`
+    (MANUAL/SYSTEM/API) says who caused it, by default derived from the actor.
     """
     customer = lock_customer(customer)
     if "customer_type" in fields and fields["customer_type"].pk != customer.customer_type_id:
@@ -145,6 +161,12 @@ def customer_update(
         before=before,
         after=customer_snapshot(customer),
     )
+    changes = status_changes(
+        customer, user_state_before=before["user_state"], kyc_status_before=before["kyc_status"]
+    )
+    if changes:
+        who = triggered_by or status_triggered_by(actor)
+        user_status_publish(customer=customer, cause=cause, changes=changes, triggered_by=who)
     trails = customer_risk_refresh(customer_ids=[customer.pk], actor=actor, cause=cause) if rescore else {}
     return WriteResult(customer, audit.pk, trails.get(customer.pk))
 

@@ -12,12 +12,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from compliance import events
 from compliance.audit import Actor, audit_log
 from compliance.models import AuditTrail
 from users.models import Customer, MonitoringActivity, UserEvent
 from users.models.customers import PERSON
-from users.services.common import lock_customer
+from users.services.common import lock_customer, user_status_publish
 from users.services.risk import customer_risk_refresh
 from users.services.user_api import payload_digest
 
@@ -68,11 +67,7 @@ def user_status_apply(
         before=before,
         after={"userState": customer.user_state, "kycStatus": customer.kyc_status, "cause": cause},
     )
-    events.publish(
-        "user.status_changed",
-        {"userId": customer.external_ref, "cause": cause, **attributes},
-        aggregate=customer,
-    )
+    user_status_publish(customer=customer, cause=cause, changes=attributes, triggered_by="SYSTEM")
     return event
 
 

@@ -240,7 +240,7 @@ def _apply(*, actor: Actor, customer: Customer, data: UserData, cause: str) -> s
         changes["relationship_start_date"] = timezone.localdate(changes["registered_at"])
     if changes:
         customer_services.customer_update(
-            actor=actor, customer=customer, fields=changes, cause=cause, rescore=False
+            actor=actor, customer=customer, fields=changes, cause=cause, rescore=False, triggered_by="API"
         )
         touched.add(customer.pk)
     return touched | _apply_lists(actor=actor, customer=customer, data=data, cause=cause)

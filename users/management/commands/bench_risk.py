@@ -19,18 +19,14 @@ import argparse
 import gc
 import os
 import resource
-import secrets
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-import environ
-import psycopg
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+
+from compliance.management import benchdb
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/compliance_bench"
 
@@ -47,26 +43,6 @@ def _rss_mb() -> float:
 def _peak_rss_mb() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KB on Linux
-
-
-def _where(database: dict) -> tuple[str, str, str]:
-    """(host, port, name) of a Django database setting, to tell databases apart."""
-    return (str(database.get("HOST") or ""), str(database.get("PORT") or "5432"), str(database.get("NAME")))
-
-
-def _create_database(config: dict) -> bool:
-    """Create the benchmark database if missing; answer whether it was created."""
-    params = {
-        "host": config.get("HOST") or None,
-        "port": config.get("PORT") or None,
-        "user": config.get("USER") or None,
-        "password": config.get("PASSWORD") or None,
-    }
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone():
-            return False
-        conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(config["NAME"])))
-        return True
 
 
 class Command(BaseCommand):
@@ -99,47 +75,21 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         url = options["database_url"]
-        config = environ.Env.db_url_config(url)
-        if config["ENGINE"] != "django.db.backends.postgresql":
-            raise CommandError(f"The benchmark needs a PostgreSQL database URL, not {url!r}.")
+        config = benchdb.bench_config(url)
         if options["customers"] < 1 or options["chunk_size"] < 1:
             raise CommandError("--customers and --chunk-size must be positive.")
         if options["in_bench_database"]:
             self._bench(config, options)
             return
-        main = settings.DATABASES["default"]
-        if main["ENGINE"] == config["ENGINE"] and _where(main) == _where(config):
-            raise CommandError(
-                f"The benchmark database {config['NAME']!r} is DATABASE_URL's; it would be emptied. "
-                "Point BENCH_DATABASE_URL (or --database-url) at another database."
-            )
-
-        try:
-            created = _create_database(config)
-        except psycopg.Error as error:
-            raise CommandError(f"Cannot reach PostgreSQL for the benchmark database: {error}") from error
-        if created:
-            self.stdout.write(f"created database {config['NAME']}")
-        env = {**os.environ, "DATABASE_URL": url, "DEBUG": "0"}
-        env.setdefault("SECRET_KEY", f"bench-risk-only-{secrets.token_hex(16)}")
-        # Eager tasks and a local cache: the developer's Redis is left alone.
-        env.pop("REDIS_URL", None)
-        env.pop("CACHE_URL", None)
-        argv = [
-            sys.executable,
-            str(Path(settings.BASE_DIR) / "manage.py"),
-            "bench_risk",
+        benchdb.prepare_database(config, self.stdout)
+        arguments = [
             "--customers", str(options["customers"]),
             "--chunk-size", str(options["chunk_size"]),
             "--seed", str(options["seed"]),
             "--database-url", url,
-            "--in-bench-database",
             *(["--keep"] if options["keep"] else []),
         ]  # fmt: skip
-        self.stdout.flush()
-        completed = subprocess.run(argv, env=env, check=False)  # noqa: S603 (our own command)
-        if completed.returncode:
-            raise CommandError(f"The benchmark failed (exit status {completed.returncode}).")
+        benchdb.run_child("bench_risk", arguments, benchdb.child_environment(url), self.stdout)
 
     # --- in the child process, connected to the benchmark database ---------------------------
 
@@ -147,7 +97,9 @@ class Command(BaseCommand):
         from users.management import bench_data
         from users.models import Customer
 
-        if connection.vendor != "postgresql" or _where(connection.settings_dict) != _where(config):
+        if connection.vendor != "postgresql" or benchdb.where(connection.settings_dict) != benchdb.where(
+            config
+        ):
             raise CommandError("Refusing to run: the process is not connected to the benchmark database.")
         out = self.stdout.write
         total, chunk_size = options["customers"], options["chunk_size"]
