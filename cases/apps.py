@@ -10,7 +10,12 @@ class CasesConfig(AppConfig):
 
     def ready(self):
         from cases import handlers  # noqa: F401  (event subscriptions)
+        from cases.false_positives import annotate_false_positives
         from compliance import roles
+        from transactions import monitoring
+
+        # Hits carry ruleHitMeta.falsePositiveDetails from how analysts closed the rule's alerts.
+        monitoring.register_hit_annotator("cases.false_positives", annotate_false_positives)
 
         # Analysts work cases and alerts: read, open, change status, assign, comment, attach files.
         roles.grant(

@@ -326,6 +326,10 @@ LOGGING = {
 # (a holding company with thousands of associates must not slow down an API write).
 RISK_CONTAMINATION_INLINE_LIMIT = env.int("RISK_CONTAMINATION_INLINE_LIMIT", default=25)
 
+# Screening: a name match scoring at or above the threshold of its source kind is a hit (0-100,
+# users/screening/matching.py). PEP lists are larger and noisier, so they need a closer match.
+SCREENING_THRESHOLDS = {"SANCTIONS": 85, "PEP": 88, "WATCHLIST": 85, "ADVERSE_MEDIA": 88, "INTERNAL": 85}
+
 # --- transaction monitoring ---------------------------------------------------------------
 # Velocity sums and cross-currency thresholds compare amounts converted to this currency
 # through the ExchangeRate table (admin: Transactions > Exchange rates).
@@ -339,6 +343,12 @@ RULES_CACHE_MAX_AGE_SECONDS = env.int("RULES_CACHE_MAX_AGE_SECONDS", default=30)
 # Largest file an analyst or integrator may attach to a case or an alert (POST /api/management/files
 # answers 413 beyond it): evidence is documents and screenshots, not archives.
 CASE_FILE_MAX_BYTES = env.int("CASE_FILE_MAX_BYTES", default=20 * 1024 * 1024)
+# `ruleHitMeta.falsePositiveDetails` of a hit: over the rule's alerts on the same user closed in the
+# last CASE_FALSE_POSITIVE_LOOKBACK_DAYS, at least CASE_FALSE_POSITIVE_MIN_CLOSED closed and at
+# least CASE_FALSE_POSITIVE_SHARE of them as "False positive" mark the hit a likely false positive.
+CASE_FALSE_POSITIVE_LOOKBACK_DAYS = env.int("CASE_FALSE_POSITIVE_LOOKBACK_DAYS", default=180)
+CASE_FALSE_POSITIVE_MIN_CLOSED = env.int("CASE_FALSE_POSITIVE_MIN_CLOSED", default=3)
+CASE_FALSE_POSITIVE_SHARE = env.float("CASE_FALSE_POSITIVE_SHARE", default=0.8)
 
 # --- benchmarks -----------------------------------------------------------------------------
 # Routes POST /api/bench/ping (transactions/bench.py), the trivial authenticated endpoint that

@@ -55,6 +55,25 @@ class Verdict:
 Evaluator = Callable[..., Verdict]
 _evaluator: Evaluator | None = None
 
+# A hit annotator adds what a higher app knows about a hit to its `ruleHitMeta` (the cases
+# app: `falsePositiveDetails` from how analysts closed this rule's earlier alerts). It gets
+# the transaction and the executed-rule items that hit, and changes the items in place.
+HitAnnotator = Callable[["Transaction", list[dict]], None]
+_hit_annotators: dict[str, HitAnnotator] = {}
+
+
+def register_hit_annotator(name: str, annotator: HitAnnotator) -> None:
+    _hit_annotators[name] = annotator
+
+
+def annotate_hits(transaction: Transaction, hit_items: list[dict]) -> None:
+    """Run the registered annotators on the items that hit (the engine calls it before it
+    answers, so the answer and the stored executed rules carry the annotations)."""
+    if not hit_items:
+        return
+    for annotator in _hit_annotators.values():
+        annotator(transaction, hit_items)
+
 
 def register_evaluator(evaluator: Evaluator) -> None:
     global _evaluator

@@ -26,7 +26,7 @@ from rules.engine.context import DESTINATION, ORIGIN, EvaluationContext
 from rules.library import REGISTRY, RuleTemplate
 from rules.library.geography import country_risk_scores
 from transactions.models import RuleAction, Transaction
-from transactions.monitoring import RuleHit, UserTrigger, Verdict
+from transactions.monitoring import RuleHit, UserTrigger, Verdict, annotate_hits
 
 logger = logging.getLogger(__name__)
 
@@ -260,6 +260,7 @@ def evaluate_transaction(transaction: Transaction, *, event=None) -> Verdict:
         executions_items = _merge(transaction.executed_rules, executions)
     else:
         executions_items = [execution.item for execution in executions]
+    annotate_hits(transaction, [execution.item for execution in executions if execution.hit])
     hits = [item for item in executions_items if item.get("ruleHit") and not item.get("isShadow")]
     verdict = Verdict(
         status=RuleAction.strongest([item["ruleAction"] for item in hits]),

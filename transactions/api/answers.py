@@ -26,8 +26,18 @@ class LevelExecutionSerializer(serializers.Serializer):
     detail = RuleDetailSerializer()
 
 
+class FalsePositiveDetailsSerializer(serializers.Serializer):
+    isFalsePositive = serializers.BooleanField(
+        help_text="Analysts closed enough of this rule's earlier alerts on this user as false positives."
+    )
+    confidenceScore = serializers.FloatField(
+        help_text="The share (0-100) of those closed alerts that were false positives."
+    )
+
+
 class RuleHitMetaSerializer(serializers.Serializer):
     hitDirections = serializers.ListField(child=serializers.ChoiceField(choices=["ORIGIN", "DESTINATION"]))
+    falsePositiveDetails = FalsePositiveDetailsSerializer(required=False)
     sanctionsDetails = serializers.ListField(child=serializers.DictField(), required=False)
 
 
