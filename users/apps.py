@@ -27,3 +27,11 @@ class UsersConfig(AppConfig):
             "users.delete_customer",
             "users.recalculate_risk",
         )
+        # Compliance admins manage the watchlists and import their files (issue 6); analysts
+        # look entries up through "users.view_*" above.
+        roles.grant(
+            roles.COMPLIANCE_ADMIN,
+            "users.add_watchlistsource",
+            "users.change_watchlistsource",
+            "users.import_watchlist",
+        )

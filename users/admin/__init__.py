@@ -12,7 +12,8 @@ The screens, by sub-domain (imports go one way, down this list):
 - `inlines`: the customer's KYC lists, stakes and roles, saved through their services;
 - `customers`: the customer list and file (add person / organisation, soft delete);
 - `risk`: risk trails with their four-eyes review, the risk model and its recalculation;
-- `records`: reviews and user events, read only.
+- `records`: reviews and user events, read only;
+- `screening`: watchlist sources (with list file upload), entries and import runs.
 
 Importing this package registers every screen (Django's admin autodiscovery imports it).
 """
@@ -46,6 +47,12 @@ from users.admin.risk import (
     RiskTrailReviewForm,
     TrailLevelFilter,
 )
+from users.admin.screening import (
+    ImportForm,
+    ImportRunAdmin,
+    WatchlistEntryAdmin,
+    WatchlistSourceAdmin,
+)
 from users.admin.shared import BigTableAdmin, DueFilter, EstimatedCountPaginator
 
 __all__ = [
@@ -57,6 +64,8 @@ __all__ = [
     "CustomerTypeFilter",
     "DueFilter",
     "EstimatedCountPaginator",
+    "ImportForm",
+    "ImportRunAdmin",
     "KycInline",
     "ReviewAdmin",
     "ReviewDueFilter",
@@ -77,4 +86,6 @@ __all__ = [
     "StatusFilter",
     "TrailLevelFilter",
     "UserEventAdmin",
+    "WatchlistEntryAdmin",
+    "WatchlistSourceAdmin",
 ]

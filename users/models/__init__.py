@@ -26,6 +26,17 @@ from users.models.risk import (
     RiskLevelThreshold,
     RiskTrail,
 )
+from users.models.screening import (
+    EntrySchema,
+    ImportRun,
+    ImportStatus,
+    ListFormat,
+    NameKind,
+    SourceKind,
+    WatchlistEntry,
+    WatchlistName,
+    WatchlistSource,
+)
 
 __all__ = [
     "Address",
@@ -36,11 +47,16 @@ __all__ = [
     "CustomerAssociation",
     "CustomerEvent",
     "Document",
+    "EntrySchema",
     "FinancialStatement",
     "Fund",
     "IdCard",
+    "ImportRun",
+    "ImportStatus",
     "KycStatus",
+    "ListFormat",
     "MonitoringActivity",
+    "NameKind",
     "Review",
     "ReviewPolicy",
     "RiskCategory",
@@ -49,8 +65,12 @@ __all__ = [
     "RiskLevelThreshold",
     "RiskTrail",
     "ScreeningRisk",
+    "SourceKind",
     "Stake",
     "UserEvent",
     "UserState",
+    "WatchlistEntry",
+    "WatchlistName",
+    "WatchlistSource",
     "Wealth",
 ]
