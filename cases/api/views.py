@@ -128,6 +128,12 @@ def case_list_query(request) -> selectors.CaseListQuery:
 class SeedStartPagination(pagination.StartPagination):
     """`start` and `pageSize` as the seed sends them: empty means the default."""
 
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"] = _or_empty(parameter["schema"])
+        return parameters
+
     def paginate_queryset(self, queryset, request, view=None):
         pagination.require_ordered(queryset)
         self.request = request
@@ -159,22 +165,38 @@ def _choice_param(name, values, description):
     )
 
 
+def _or_empty(schema: dict) -> dict:
+    """The seed sends every list parameter, empty when unused (`?start&pageSize&...`): the schema
+    says so, an empty value meaning "not given"."""
+    return {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+
+
+def _param_schema(name, schema, description):
+    return OpenApiParameter(
+        name, _or_empty(schema), OpenApiParameter.QUERY, required=False, description=description
+    )
+
+
+def _choice_param(name, values, description):
+    return OpenApiParameter(
+        name,
+        OpenApiTypes.STR,
+        OpenApiParameter.QUERY,
+        required=False,
+        description=f"{description} One value or a comma-separated list of: {', '.join(values)}.",
+    )
+
+
 LIST_PARAMETERS = [
-    OpenApiParameter(
+    _param_schema(
         "sortBy",
-        OpenApiTypes.STR,
-        OpenApiParameter.QUERY,
-        required=False,
-        enum=list(selectors.SORT_FIELDS),
-        description="Default createdTimestamp; ties are ordered by creation.",
+        {"type": "string", "enum": list(selectors.SORT_FIELDS)},
+        "Default createdTimestamp; ties are ordered by creation.",
     ),
-    OpenApiParameter(
+    _param_schema(
         "sortOrder",
-        OpenApiTypes.STR,
-        OpenApiParameter.QUERY,
-        required=False,
-        enum=list(SORT_ORDERS),
-        description="Default desc. Priority ascending puts P1 first.",
+        {"type": "string", "enum": list(SORT_ORDERS)},
+        "Default desc. Priority ascending puts P1 first.",
     ),
     _choice_param(
         "filterCaseStatus",
@@ -187,20 +209,8 @@ LIST_PARAMETERS = [
         [*CaseSource.values, *SOURCE_ALIASES],
         "Sources; SYSTEM = RULE, SCREENING and REVIEW; EXTERNAL matches none.",
     ),
-    OpenApiParameter(
-        "filterAfterCreatedTimestamp",
-        OpenApiTypes.NUMBER,
-        OpenApiParameter.QUERY,
-        required=False,
-        description="Created at or after (epoch ms).",
-    ),
-    OpenApiParameter(
-        "filterBeforeCreatedTimestamp",
-        OpenApiTypes.NUMBER,
-        OpenApiParameter.QUERY,
-        required=False,
-        description="Created before (epoch ms).",
-    ),
+    _param_schema("filterAfterCreatedTimestamp", {"type": "number"}, "Created at or after (epoch ms)."),
+    _param_schema("filterBeforeCreatedTimestamp", {"type": "number"}, "Created before (epoch ms)."),
 ]
 
 
