@@ -27,6 +27,9 @@ from users.models.risk import (
     RiskTrail,
 )
 from users.models.screening import (
+    CustomerKeyStat,
+    CustomerName,
+    CustomerNameKey,
     EntrySchema,
     ImportRun,
     ImportStatus,
@@ -34,7 +37,9 @@ from users.models.screening import (
     NameKind,
     SourceKind,
     WatchlistEntry,
+    WatchlistKeyStat,
     WatchlistName,
+    WatchlistNameKey,
     WatchlistSource,
 )
 
@@ -46,6 +51,9 @@ __all__ = [
     "Customer",
     "CustomerAssociation",
     "CustomerEvent",
+    "CustomerKeyStat",
+    "CustomerName",
+    "CustomerNameKey",
     "Document",
     "EntrySchema",
     "FinancialStatement",
@@ -70,7 +78,9 @@ __all__ = [
     "UserEvent",
     "UserState",
     "WatchlistEntry",
+    "WatchlistKeyStat",
     "WatchlistName",
+    "WatchlistNameKey",
     "WatchlistSource",
     "Wealth",
 ]

@@ -119,12 +119,83 @@ class WatchlistName(models.Model):
     entry = models.ForeignKey(WatchlistEntry, on_delete=models.CASCADE, related_name="names")
     name = models.CharField(max_length=500)
     kind = models.CharField(max_length=20, choices=NameKind.choices)
+    prepared = models.JSONField(
+        default=dict, blank=True, help_text="The name's comparable tokens (users.screening.index)."
+    )
 
     class Meta:
         indexes = [models.Index(fields=["name"], name="users_watchlistname_name")]
 
     def __str__(self):
         return self.name
+
+
+class WatchlistNameKey(models.Model):
+    """Blocking keys of watchlist names: consonant skeleton and phonetic key of each word.
+
+    The composite primary key (key, name) is the whole index: retrieval reads it by key alone
+    (index-only on PostgreSQL). Rows of removed entries are deleted; their names stay.
+    `users.screening.index` deletes key rows before their names, in one statement, hence
+    DO_NOTHING (a cascade would make Django collect every name row first).
+    """
+
+    pk = models.CompositePrimaryKey("key", "name")
+    key = models.CharField(max_length=60)
+    name = models.ForeignKey(WatchlistName, on_delete=models.DO_NOTHING, related_name="+", db_index=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["name"], name="users_watchlistnamekey_name")]
+
+    def __str__(self):
+        return self.key
+
+
+class WatchlistKeyStat(models.Model):
+    """How many watchlist names carry each key: retrieval reads the rare keys first."""
+
+    key = models.CharField(max_length=60, primary_key=True)
+    names = models.IntegerField()
+
+    def __str__(self):
+        return f"{self.key}: {self.names}"
+
+
+class CustomerName(models.Model):
+    """A customer's name as screening sees it: what ongoing screening (list entries against all
+    customers) retrieves by key. Rewritten by `users.screening.customers` when the customer's
+    names change."""
+
+    customer = models.ForeignKey("users.Customer", on_delete=models.CASCADE, related_name="screening_names")
+    name = models.CharField(max_length=500)
+    kind = models.CharField(max_length=20, choices=NameKind.choices, default=NameKind.PRIMARY)
+    prepared = models.JSONField(default=dict, blank=True)
+
+    def __str__(self):
+        return self.name
+
+
+class CustomerNameKey(models.Model):
+    """Blocking keys of customers' names (as `WatchlistNameKey`)."""
+
+    pk = models.CompositePrimaryKey("key", "name")
+    key = models.CharField(max_length=60)
+    name = models.ForeignKey(CustomerName, on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["name"], name="users_customernamekey_name")]
+
+    def __str__(self):
+        return self.key
+
+
+class CustomerKeyStat(models.Model):
+    """How many customer names carry each key."""
+
+    key = models.CharField(max_length=60, primary_key=True)
+    names = models.IntegerField()
+
+    def __str__(self):
+        return f"{self.key}: {self.names}"
 
 
 class ImportRun(models.Model):

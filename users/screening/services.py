@@ -22,7 +22,10 @@ from users.models.screening import (
     WatchlistName,
     WatchlistSource,
 )
+from users.screening import index
 from users.screening.importers import FORMATS, ListFormatError
+from users.screening.normalise import PreparedName, prepare
+from users.screening.search import MATCHER_SCHEMA
 
 CHUNK_SIZE = 1000
 # Past this many, the event names the import run only; handlers read its entries by
@@ -288,8 +291,16 @@ def _apply(run: ImportRun, records: Iterable[dict]) -> list[int]:
             )
             for entry in changed:
                 entry.pk = pks[entry.external_id]
-            WatchlistName.objects.filter(entry__in=[e.pk for e in changed]).delete()
-        WatchlistName.objects.bulk_create([name for entry in added + changed for name in _names(entry)])
+            stale = WatchlistName.objects.filter(entry__in=[e.pk for e in changed])
+            index.remove_names(index.WATCHLIST, stale)
+            stale.delete()
+        names, prepared = [], []
+        for entry in added + changed:
+            for name, prep in _names(entry):
+                names.append(name)
+                prepared.append(prep)
+        WatchlistName.objects.bulk_create(names)
+        index.add_names(index.WATCHLIST, names, prepared)
         run.added += len(added)
         run.changed += len(changed)
         touched.extend(entry.pk for entry in added + changed)
@@ -306,6 +317,8 @@ def _apply(run: ImportRun, records: Iterable[dict]) -> list[int]:
         WatchlistEntry.objects.filter(pk__in=batch).update(
             removed_at=now, last_changed_import=run, updated_at=now
         )
+        # A removed entry is no longer retrieved; its names stay for the hits that cite it.
+        index.remove_names(index.WATCHLIST, WatchlistName.objects.filter(entry__in=batch))
     run.removed = len(gone)
     return touched
 
@@ -315,8 +328,13 @@ def _fill(entry: WatchlistEntry, rec: dict) -> None:
         setattr(entry, field, rec[field])
 
 
-def _names(entry: WatchlistEntry) -> Iterator[WatchlistName]:
-    yield WatchlistName(entry=entry, name=entry.name, kind=NameKind.PRIMARY)
-    for alias in entry.aliases:
-        kind = NameKind.STRONG_ALIAS if alias["strength"] == "strong" else NameKind.WEAK_ALIAS
-        yield WatchlistName(entry=entry, name=alias["name"][:500], kind=kind)
+def _names(entry: WatchlistEntry) -> Iterator[tuple[WatchlistName, PreparedName]]:
+    """The entry's name rows, each with its prepared form (stored with it, and indexed)."""
+    schema = MATCHER_SCHEMA[entry.schema]
+    kinds = [(entry.name, NameKind.PRIMARY)] + [
+        (alias["name"][:500], NameKind.STRONG_ALIAS if alias["strength"] == "strong" else NameKind.WEAK_ALIAS)
+        for alias in entry.aliases
+    ]
+    for text, kind in kinds:
+        prepared = prepare(text, schema=schema)
+        yield WatchlistName(entry=entry, name=text, kind=kind, prepared=index.dump(prepared)), prepared

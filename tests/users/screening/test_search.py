@@ -1,0 +1,114 @@
+"""Candidate retrieval (`users.screening.index`) and `search()`: keys, stats, ranking, filters."""
+
+import pytest
+
+from tests.users.screening.lists import entity, load
+from users.models import WatchlistKeyStat, WatchlistNameKey
+from users.screening import index
+from users.screening.normalise import prepare
+from users.screening.search import search
+
+pytestmark = pytest.mark.django_db
+
+
+def names(found):
+    return [c.entry.name for c in found]
+
+
+def test_keys_skip_initials_and_particles_and_fold_vowels():
+    keys = index.name_keys(prepare("J. Osama bin Laden", schema="Person"))
+    assert "s:sm" in keys
+    assert "p:ASM" in keys
+    assert "s:ldn" in keys
+    assert not any(k.endswith(":j") or k.endswith(":bin") or k == "s:bn" for k in keys)
+    # the query side also joins adjacent words, so "Abdul Rahman" finds "Abdulrahman"
+    joined = index.name_keys(prepare("Abdulrahman", schema="Person"))
+    assert joined <= index.query_keys(prepare("Abdul Rahman", schema="Person"))
+
+
+def test_import_indexes_names_and_counts_keys_and_removal_unindexes():
+    load([entity("a", "Vladimir Petrov", aliases=("Vova Petrov",)), entity("b", "Ivan Petrov")])
+    stat = dict(WatchlistKeyStat.objects.values_list("key", "names"))
+    assert stat["s:ptrv"] == 3  # three names carry Petrov
+    assert WatchlistNameKey.objects.count() == sum(stat.values())
+    load([entity("b", "Ivan Petrov")])  # "a" left the list
+    stat = dict(WatchlistKeyStat.objects.values_list("key", "names"))
+    assert stat["s:ptrv"] == 1
+    assert "s:vldmr" not in stat
+    assert WatchlistNameKey.objects.count() == sum(stat.values())
+    assert names(search("Vladimir Petrov", min_score=0)) == ["Ivan Petrov"]
+
+
+def test_changed_entry_is_reindexed():
+    load([entity("a", "Vladimir Petrov")])
+    load([entity("a", "Dmitri Sokolov")])
+    assert search("Vladimir Petrov", min_score=0) == []
+    assert names(search("Dmitry Sokolov")) == ["Dmitri Sokolov"]
+
+
+def test_search_finds_variants_and_explains():
+    load(
+        [
+            entity("1", "Mohammed Bagher Ghalibaf", birth_date="1961-08-23", nationality="ir"),
+            entity("2", "Mohammed Hassan", birth_date="1970"),
+            entity("3", "Ghali Trading LLC", schema="Company", country="ae"),
+            entity("4", "Ivan Petrov"),
+        ]
+    )
+    found = search("GHALIBAF, Muhammad Baqer", schema="Person", birth_date="1961-08-23", countries=["IR"])
+    assert names(found) == ["Mohammed Bagher Ghalibaf"]
+    best = found[0]
+    assert best.is_hit
+    assert best.score >= 90
+    assert "date of birth agrees" in best.result.explanation
+    assert best.entry.source.kind == "SANCTIONS"
+    # Cyrillic to Latin
+    assert names(search("Иван Петров")) == ["Ivan Petrov"]
+    # a person is not matched against a company
+    assert search("Ghali Trading", schema="Person", min_score=0) == []
+    assert names(search("Ghali Trading Limited Liability Company", schema="Organization")) == [
+        "Ghali Trading LLC"
+    ]
+
+
+def test_min_score_zero_ranks_non_hits_and_thresholds_come_from_the_source_kind(settings):
+    load([entity("1", "Maria Gonzalez Lopez"), entity("2", "Mario Gomez")])
+    ranked = search("Maria Gonzalez", min_score=0, limit=5)
+    assert names(ranked)[0] == "Maria Gonzalez Lopez"
+    assert [c.score for c in ranked] == sorted((c.score for c in ranked), reverse=True)
+    assert all(c.threshold == settings.SCREENING_THRESHOLDS["SANCTIONS"] for c in ranked)
+    settings.SCREENING_THRESHOLDS = {**settings.SCREENING_THRESHOLDS, "SANCTIONS": 99.5}
+    assert search("Maria Gonzalez") == []
+
+
+def test_source_filters_and_inactive_sources():
+    load([entity("1", "Ali Rezaei")], code="pep-test", kind="PEP")
+    load([entity("1", "Ali Rezaei")], code="sdn-test")
+    assert {c.entry.source.code for c in search("Ali Rezaei")} == {"pep-test", "sdn-test"}
+    assert {c.entry.source.code for c in search("Ali Rezaei", source_kinds=["PEP"])} == {"pep-test"}
+    from users.models import WatchlistSource
+
+    WatchlistSource.objects.filter(code="pep-test").update(active=False)
+    assert {c.entry.source.code for c in search("Ali Rezaei")} == {"sdn-test"}
+
+
+def test_common_words_do_not_crowd_out_the_rare_one(monkeypatch):
+    monkeypatch.setattr(index, "POSTING_BUDGET", 30)
+    load(
+        [
+            entity(str(i), f"Mohammed Ali {suffix}")
+            for i, suffix in enumerate(["Hassan", "Omar", "Yusuf"] * 20)
+        ]
+        + [entity("rare", "Mohammed Ali Zarqawi")]
+    )
+    assert names(search("Muhammad Zarqawi", limit=1)) == ["Mohammed Ali Zarqawi"]
+    plan = index.plan(index.WATCHLIST, index.query_keys(prepare("Muhammad Zarqawi")))
+    # the rare word's keys are read; Mohammed's and Ali's (61 names each) are over the budget
+    assert {key for key, _ in plan} == {"s:zrq", "p:SRKW"}
+
+
+def test_empty_and_unknown_names():
+    load([entity("1", "Ivan Petrov")])
+    assert search("") == []
+    assert search("...") == []
+    assert search("Zyxwvut Qqqq", min_score=0) == []
