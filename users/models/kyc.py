@@ -202,6 +202,20 @@ class ScreeningRisk(KycRow):
     json = models.TextField(null=True, blank=True, help_text="The list entry as the source published it.")  # noqa: DJ001  (the seed tells null from blank)
     md5 = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001  (the seed tells null from blank)
     manual_addition = models.BooleanField(default=False)
+    watchlist_entry = models.ForeignKey(
+        "users.WatchlistEntry",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="screening_risks",
+        help_text="The list entry a screening hit matched (none for a manual addition).",
+    )
+    match = models.JSONField(
+        default=dict, blank=True, help_text="The matcher's explanation: matched name, tokens, adjustments."
+    )
+    ongoing = models.BooleanField(default=False, help_text="Found by ongoing screening after a list import.")
+    created_at = models.DateTimeField(auto_now_add=True, null=True)
+    updated_at = models.DateTimeField(auto_now=True, null=True)
 
     class Meta(KycRow.Meta):
         constraints = [
@@ -209,6 +223,12 @@ class ScreeningRisk(KycRow):
                 condition=Q(score__lte=100),
                 name="users_screeningrisk_score_range",
                 violation_error_message="The score must be between 0 and 100.",
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "watchlist_entry"],
+                condition=Q(watchlist_entry__isnull=False),
+                name="users_screeningrisk_one_per_entry",
+                violation_error_message="This customer already has a hit on this list entry.",
             ),
         ]
 

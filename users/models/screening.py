@@ -44,6 +44,13 @@ class ImportStatus(models.TextChoices):
     FAILED = "FAILED", "Failed"
 
 
+class ScreeningStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    RUNNING = "RUNNING", "Running"
+    DONE = "DONE", "Done"
+    FAILED = "FAILED", "Failed"
+
+
 class WatchlistSource(models.Model):
     """A list we screen against (OFAC SDN, EU FSF, a PEP database, our own list...)."""
 
@@ -217,6 +224,12 @@ class ImportRun(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     actor_label = models.CharField(max_length=200, blank=True)
+    # Ongoing screening of the run's new and changed entries against all customers.
+    screening_status = models.CharField(max_length=20, choices=ScreeningStatus.choices, blank=True)
+    screening_total = models.PositiveIntegerField(default=0)
+    screening_done = models.PositiveIntegerField(default=0)
+    screening_hits = models.PositiveIntegerField(default=0)
+    screening_finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-pk"]
