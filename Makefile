@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell (cat pyproject.toml; $(PYTHON) --version) | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run serve test lint newman bench-risk bench-transactions bench-cases worker beat migrate schema check-deploy clean
+.PHONY: install run serve test lint newman bench-risk bench-transactions bench-cases bench-screening worker beat migrate schema check-deploy clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,15 @@ bench-cases: export DEBUG ?= 1
 bench-cases: export BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/compliance_bench_cases
 bench-cases: install
 	$(PY) manage.py bench_case_queue $(BENCH_ARGS)
+
+## bench-screening: generate a 1,000,000-entry watchlist into its own PostgreSQL database
+## (BENCH_DATABASE_URL, created if missing; kept between runs unless --reload), screen 1,000 names
+## and the evaluation set against it, then 100,000 customers in bulk. BENCH_ARGS: --entries N,
+## --names N, --customers N (0 skips them), --reload, --seed N
+bench-screening: export DEBUG ?= 1
+bench-screening: export BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/compliance_bench_screening
+bench-screening: install
+	$(PY) manage.py bench_screening $(BENCH_ARGS)
 
 migrate: install
 	$(PY) manage.py migrate --noinput

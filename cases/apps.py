@@ -3,13 +3,13 @@ from django.apps import AppConfig
 
 class CasesConfig(AppConfig):
     """Alerts and cases: the workflow (cases.services), its API, the analysts' screens, and the
-    handlers that open alerts from rule hits."""
+    handlers that open alerts from rule hits and screening hits."""
 
     name = "cases"
     verbose_name = "Cases and alerts"
 
     def ready(self):
-        from cases import handlers  # noqa: F401  (event subscriptions)
+        from cases import handlers  # noqa: F401  (event subscriptions: rule hits, screening hits)
         from cases.false_positives import annotate_false_positives
         from compliance import roles
         from transactions import monitoring

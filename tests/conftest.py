@@ -224,3 +224,11 @@ def event_dispatch(request):
     if ON_REAL_STACK:
         return request.getfixturevalue("celery_worker_process")
     return None
+
+
+@pytest.fixture
+def eager_tasks(monkeypatch):
+    """Tasks run in the test process (as without Redis), also when the suite runs against Redis."""
+    from compliance.celery import app
+
+    monkeypatch.setattr(app.conf, "task_always_eager", True)

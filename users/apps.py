@@ -9,6 +9,7 @@ class UsersConfig(AppConfig):
 
     def ready(self):
         from compliance import roles
+        from users.screening import ongoing  # noqa: F401  (event subscriptions: ongoing screening)
 
         customer_data = ("users.view_*", "users.add_customer", "users.change_customer")
         # Analysts keep customer files up to date; they cannot delete customers or approve.

@@ -47,14 +47,20 @@ back to OPEN: OPEN means "never worked on", REOPENED says it was closed once.
 Opening from elsewhere: `alert_open_from_rule_hit` (called by `cases.handlers` for
 `transaction.monitored`) puts a rule hit into the open case of the user (or payment
 instrument) it is aimed at, extending the open alert of the same rule instance there.
-Screening hits (issue 6) will get the same treatment through a sibling
-`alert_open_from_screening_hit(*, actor, customer, screening_details, priority)`: a
-SANCTIONS alert in the customer's open case (source SCREENING), created with
-`rule_hits._case_for_entity` and `alerts._alert_insert`, deduplicated on the screening match
-instead of the rule instance. (Not written yet: a TODO of the screening issue.)
+Screening hits (issue 6) get the same treatment in `screening_hits`:
+`alert_open_from_screening_hit(*, actor, customer, screening_details, priority=None)` (called
+by `cases.handlers` for `screening.hit_found`) puts a hit into the customer's open case
+(opening one, source SCREENING) with `rule_hits._case_for_entity`, in the one open SANCTIONS
+alert of the hit's watchlist source there (created with `alerts._alert_insert`; priority
+sanctions P1, PEP P2, other lists P3), deduplicated on the screening risk id and the import
+run that raised it. The alert's `screening_details` carry the seed 002 `sanctionsDetails`,
+`isOngoingScreeningHit` and one `hits` item per screening risk with its review status.
+`screening_hit_reviewed` (for `screening.hit_reviewed`) closes an alert whose hits are all
+dismissed as "False positive" (its case stays open), comments a confirmation naming who
+confirmed, and reopens an alert its dismissal closed when a review is undone (PENDING).
 
 The package: `workflow` (transitions, versions, history, priority, events), `cases`,
-`alerts`, `files`, `rule_hits`; everything public is re-exported here, so callers import
+`alerts`, `files`, `rule_hits`, `screening_hits`; everything public is re-exported here, so callers import
 `from cases.services import case_status_change`.
 """
 
@@ -69,6 +75,12 @@ from cases.services.cases import (
 )
 from cases.services.files import FileTooLargeError, file_max_bytes, file_upload
 from cases.services.rule_hits import RACE_ATTEMPTS, RULE_HIT_REASON, alert_open_from_rule_hit
+from cases.services.screening_hits import (
+    SCREENING_HIT_REASON,
+    alert_open_from_screening_hit,
+    priority_for_source_kind,
+    screening_hit_reviewed,
+)
 from cases.services.workflow import (
     ALLOWED_TRANSITIONS,
     OPEN_STATUSES,
@@ -88,10 +100,12 @@ __all__ = [
     "RACE_ATTEMPTS",
     "RULE_HIT_REASON",
     "SAR_PERMISSION",
+    "SCREENING_HIT_REASON",
     "FileTooLargeError",
     "alert_assign",
     "alert_create",
     "alert_open_from_rule_hit",
+    "alert_open_from_screening_hit",
     "alert_status_change",
     "alert_update",
     "allowed_targets",
@@ -106,6 +120,8 @@ __all__ = [
     "file_upload",
     "new_alert_id",
     "new_case_id",
+    "priority_for_source_kind",
+    "screening_hit_reviewed",
     "transition_allowed",
     "triggered_by",
 ]

@@ -1,7 +1,7 @@
 """Alerts and cases opened from rule hits (`transaction.monitored`, via `cases.handlers`).
 
-Screening hits (issue 6) get a sibling `alert_open_from_screening_hit` here: a SANCTIONS alert
-in the customer's open case (source SCREENING), through `_case_for_entity` and `_alert_insert`,
+Screening hits (issue 6) have a sibling, `cases.services.screening_hits`: a SANCTIONS alert in
+the customer's open case (source SCREENING), through `_case_for_entity` and `_alert_insert`,
 deduplicated on the screening match instead of the rule instance."""
 
 from __future__ import annotations

@@ -175,6 +175,10 @@ def execute(instance: CompiledInstance, ctx: EvaluationContext) -> Execution | N
     if outcome.hit:
         meta = {"hitDirections": outcome.hit_directions}
         if outcome.sanctions_details:
+            # The template cannot know which instance ran it: the engine says so in each hit's context.
+            for detail in outcome.sanctions_details:
+                if isinstance(detail.get("hitContext"), dict):
+                    detail["hitContext"]["ruleInstanceId"] = instance.instance_id
             meta["sanctionsDetails"] = outcome.sanctions_details
         item["ruleHitMeta"] = meta
         item["vars"] = outcome.vars

@@ -1,5 +1,6 @@
 """Seed 004's Postman collection made runnable: comments stripped, ids unique per run, every
-`:param` filled, creates before reads, the Webhook folder left out (see run.py for the why)."""
+`:param` filled, creates before reads, the Webhook folder left out (see run.py for the why); then
+our own requests for endpoints the seed lacks (the Screening folder)."""
 
 from __future__ import annotations
 
@@ -231,10 +232,31 @@ def request_names(items: list[dict]) -> list[str]:
     return names
 
 
+# Our own requests, after the seed's: endpoints the seed does not have (issue 6: ad-hoc screening).
+OWN_FOLDER = "Screening"
+SCREENING_SEARCH = {
+    "name": "Screening - Search",
+    "request": {
+        "method": "POST",
+        "header": [{"key": "Content-Type", "value": "application/json"}],
+        "url": "{{baseUrl}}/screening/search",
+        "auth": {"type": "bearer", "bearer": [{"key": "token", "value": "{{authToken}}", "type": "string"}]},
+        "body": {
+            "mode": "raw",
+            "raw": json.dumps(
+                {"name": "Vladimir Petrov", "birthDate": "1961-08", "country": "RU", "entityType": "PERSON"},
+                indent=2,
+            ),
+        },
+    },
+}
+
+
 def build_collection(seed: dict, run: str) -> dict:
     """The runnable collection: see the module docstring for every change made to the seed."""
     ids = IdMap(run)
     items = _build_items(copy.deepcopy(seed["item"]), ids, "")
+    items.append({"name": OWN_FOLDER, "item": [copy.deepcopy(SCREENING_SEARCH)]})
     names = request_names(items)
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:

@@ -13,7 +13,8 @@ The screens, by sub-domain (imports go one way, down this list):
 - `customers`: the customer list and file (add person / organisation, soft delete);
 - `risk`: risk trails with their four-eyes review, the risk model and its recalculation;
 - `records`: reviews and user events, read only;
-- `screening`: watchlist sources (with list file upload), entries and import runs.
+- `screening`: watchlist sources (with list file upload), entries and import runs;
+- `screening_risks`: customers' screening hits, reviewed (confirm / dismiss / pending).
 
 Importing this package registers every screen (Django's admin autodiscovery imports it).
 """
@@ -53,6 +54,7 @@ from users.admin.screening import (
     WatchlistEntryAdmin,
     WatchlistSourceAdmin,
 )
+from users.admin.screening_risks import ScreeningRiskAdmin
 from users.admin.shared import BigTableAdmin, DueFilter, EstimatedCountPaginator
 
 __all__ = [
@@ -80,6 +82,7 @@ __all__ = [
     "RiskTrailReviewForm",
     "RoleInInline",
     "RoleOutInline",
+    "ScreeningRiskAdmin",
     "ServiceInlineFormSet",
     "StakeInInline",
     "StakeOutInline",

@@ -8,10 +8,13 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
+from django.utils.html import format_html
 
 from compliance.audit import Actor
 from compliance.errors import ApplicationError
 from users import models as m
+from users.admin import screening_risks
 from users.admin.shared import offer_active_only, refusal_lines
 from users.lists import KYC_LISTS
 from users.models.customers import ORGANISATION, PERSON
@@ -121,6 +124,34 @@ class KycInline(CustomerInline):
         kyc_services.kyc_row_delete(actor=actor, customer=customer, kyc_list=self.kyc_list, row_id=pk)
 
 
+class ScreeningRiskInline(KycInline):
+    """The customer's screening hits: the matcher's explanation, the list entry, and a link
+    to the hit's page where it is confirmed or dismissed."""
+
+    readonly_fields = ("review_status", "match_explanation", "list_entry")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("watchlist_entry")
+
+    @admin.display(description="status")
+    def review_status(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        return format_html(
+            '{} <a href="{}">review</a>',
+            screening_risks.status_badge(obj),
+            reverse("admin:users_screeningrisk_change", args=[obj.pk]),
+        )
+
+    @admin.display(description="explanation")
+    def match_explanation(self, obj):
+        return screening_risks.explanation(obj) if obj is not None and obj.pk else "—"
+
+    @admin.display(description="list entry")
+    def list_entry(self, obj):
+        return screening_risks.entry_link(obj) if obj is not None and obj.pk else "—"
+
+
 KYC_INLINE_FIELDS = {
     "id-card": (
         "id_card_type",
@@ -157,6 +188,9 @@ KYC_INLINE_FIELDS = {
         "inspected",
         "confirmed",
         "manual_addition",
+        "review_status",
+        "match_explanation",
+        "list_entry",
     ),
     "documents": ("document_type", "description", "filename", "expiration_date"),
     "events": ("event_date", "description"),
@@ -165,7 +199,7 @@ KYC_INLINE_FIELDS = {
 KYC_INLINES = [
     type(
         f"{kyc_list.model.__name__}Inline",
-        (KycInline,),
+        (ScreeningRiskInline if kyc_list.model is m.ScreeningRisk else KycInline,),
         {
             "model": kyc_list.model,
             "kyc_list": kyc_list,

@@ -1,6 +1,7 @@
 """Watchlists in the back office: sources (with the upload of a list file), entries and import runs.
 
-Compliance admins manage sources and import files; analysts look entries up. Entries and
+Compliance admins manage sources and import files; analysts look entries up and screen names
+(the entry list's "Screening search", `users.admin.screening_search`). Entries and
 import runs are read only: they change by import alone, through `users.screening.services`.
 """
 
@@ -16,9 +17,11 @@ from django.utils.html import format_html
 
 from compliance.audit import Actor
 from compliance.errors import ApplicationError
+from users.admin.screening_search import ScreeningSearchMixin
 from users.admin.shared import BigTableAdmin, add_refusal, refusal_lines
-from users.models.screening import ImportRun, ListFormat, WatchlistEntry, WatchlistSource
+from users.models.screening import ImportRun, ListFormat, ScreeningStatus, WatchlistEntry, WatchlistSource
 from users.screening.importers import FORMATS
+from users.screening.ongoing import screening_schedule
 from users.screening.services import (
     ImportFailedError,
     import_file,
@@ -47,6 +50,17 @@ class ImportForm(forms.Form):
         return [data["file"], data.get("add_file"), data.get("alt_file")]
 
 
+def screening_progress(run: ImportRun | None) -> str:
+    """An import run's ongoing screening as one line: status, done/total, hits."""
+    if run is None or not run.screening_status:
+        return "-"
+    line = f"{run.get_screening_status_display()} {run.screening_done}/{run.screening_total}"
+    if run.screening_total and run.screening_status in (ScreeningStatus.RUNNING, ScreeningStatus.FAILED):
+        line += f" ({run.screening_done * 100 // run.screening_total}%)"
+    hits = f"{run.screening_hits} hit{'' if run.screening_hits == 1 else 's'}"
+    return f"{line}, {hits}"
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request, obj=None):
         return False
@@ -60,14 +74,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(WatchlistSource)
 class WatchlistSourceAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "kind", "format", "active", "entry_count", "last_import_link")
+    list_display = (
+        "code",
+        "name",
+        "kind",
+        "format",
+        "active",
+        "entry_count",
+        "last_import_link",
+        "last_screening",
+    )
     list_filter = ("kind", "format", "active")
     search_fields = ("code", "name")
     list_select_related = ("last_import",)
-    readonly_fields = ("last_import", "created_at", "updated_at")
+    readonly_fields = ("last_import", "last_screening", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("code", "name", "kind", "format", "publisher_url", "active")}),
-        ("Imports", {"fields": ("last_import", "created_at", "updated_at")}),
+        ("Imports", {"fields": ("last_import", "last_screening", "created_at", "updated_at")}),
     )
     change_form_template = "admin/users/watchlistsource/change_form.html"
 
@@ -89,7 +112,14 @@ class WatchlistSourceAdmin(admin.ModelAdmin):
         if run is None:
             return "-"
         url = reverse("admin:users_importrun_change", args=[run.pk])
-        return format_html('<a href="{}">{:%Y-%m-%d %H:%M} ({})</a>', url, run.started_at, run.status)
+        # format_html escapes its arguments into strings first: the date is formatted here.
+        started = f"{run.started_at:%Y-%m-%d %H:%M}"
+        return format_html('<a href="{}">{} ({})</a>', url, started, run.status)
+
+    @admin.display(description="ongoing screening")
+    def last_screening(self, obj):
+        """The last import's screening of customers: status, done/total, hits."""
+        return screening_progress(obj.last_import)
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
@@ -161,7 +191,7 @@ class WatchlistSourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(WatchlistEntry)
-class WatchlistEntryAdmin(ReadOnlyAdmin, BigTableAdmin):
+class WatchlistEntryAdmin(ScreeningSearchMixin, ReadOnlyAdmin, BigTableAdmin):
     list_display = ("name", "schema", "source", "external_id", "listed_on", "removed_at", "updated_at")
     list_filter = ("source", "schema", ("removed_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "names__name", "=external_id")  # names: aliases too
@@ -211,13 +241,51 @@ class ImportRunAdmin(ReadOnlyAdmin, BigTableAdmin):
         "changed",
         "unchanged",
         "removed",
+        "screening",
         "actor_label",
     )
-    list_filter = ("status", "source", "format")
+    list_filter = ("status", "screening_status", "source", "format")
     search_fields = ("file_name", "=sha256")
     list_select_related = ("source",)
     fieldsets = (
         (None, {"fields": ("source", "format", "status", "started_at", "finished_at", "actor_label")}),
         ("File", {"fields": ("file_name", "sha256")}),
         ("Outcome", {"fields": ("added", "changed", "unchanged", "removed", "errors")}),
+        (
+            "Ongoing screening",
+            {
+                "description": "The new and changed entries screened against all customers, in a worker.",
+                "fields": (
+                    "screening",
+                    "screening_status",
+                    "screening_total",
+                    "screening_done",
+                    "screening_hits",
+                    "screening_finished_at",
+                ),
+            },
+        ),
     )
+    readonly_fields = ("screening",)
+    actions = ("screen_again",)
+
+    @admin.display(description="ongoing screening")
+    def screening(self, obj):
+        return screening_progress(obj)
+
+    def has_screen_again_permission(self, request):
+        return request.user.has_perm(IMPORT)
+
+    @admin.action(
+        description="Screen customers again against the selected imports' entries",
+        permissions=["screen_again"],
+    )
+    def screen_again(self, request, queryset):
+        """Start the selected runs' ongoing screening over (after a failure, or a lost worker)."""
+        actor = Actor.from_request(request)
+        runs = [screening_schedule(import_run_id=run.pk, actor=actor) for run in queryset.order_by("pk")]
+        self.message_user(
+            request,
+            "; ".join(f"import #{run.pk}: {screening_progress(run)}" for run in runs if run is not None),
+            messages.SUCCESS,
+        )

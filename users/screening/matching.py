@@ -136,6 +136,22 @@ def _merged(tokens: Sequence[Token], start: int, size: int) -> Token:
     )
 
 
+JOIN_SIMILARITY = 0.88
+
+
+def _may_join(merged: Token, other: Token) -> bool:
+    """Whether `token_similarity(merged, other)` can reach `JOIN_SIMILARITY` (a cheap test that
+    skips most pairs: the answer of `_merge_joined` is the same without it).
+
+    A joined word has no phonetic key, so its similarity is the averaged Indel/Jaro-Winkler
+    figure, capped by Indel when the lengths differ by more than a quarter — and Indel is then
+    below 0.86, under the 0.892 that the near-miss stretch needs to give 0.88. Only the
+    skeleton rules lift it otherwise: the same skeleton, or an abjad transliteration.
+    """
+    short, long = sorted((len(merged.text), len(other.text)))
+    return short / long >= 0.75 or merged.skeleton == other.skeleton or merged.abjad or other.abjad
+
+
 def _merge_joined(side: Sequence[Token], other: Sequence[Token]) -> tuple[Token, ...]:
     """Join adjacent words of `side` when the other side writes them as one word."""
     side = list(side)
@@ -148,13 +164,18 @@ def _merge_joined(side: Sequence[Token], other: Sequence[Token]) -> tuple[Token,
                 i += 1
                 continue
             merged = _merged(side, i, size)
-            best_joined = max(token_similarity(merged, o) for o in other)
+            best_joined = max(
+                (token_similarity(merged, o) for o in other if _may_join(merged, o)), default=0.0
+            )
+            if best_joined < JOIN_SIMILARITY:
+                i += 1
+                continue
             # Particles (al, bin) match each other everywhere: they do not argue against joining.
             best_single = max(
                 (token_similarity(t, o) for t in side[i : i + size] if t.weight > 0.3 for o in other),
                 default=0.0,
             )
-            if best_joined >= 0.88 and best_joined > best_single:
+            if best_joined > best_single:
                 side[i : i + size] = [merged]
             i += 1
     return tuple(side)

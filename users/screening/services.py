@@ -294,13 +294,14 @@ def _apply(run: ImportRun, records: Iterable[dict]) -> list[int]:
             stale = WatchlistName.objects.filter(entry__in=[e.pk for e in changed])
             index.remove_names(index.WATCHLIST, stale)
             stale.delete()
-        names, prepared = [], []
+        names, prepared, births = [], [], []
         for entry in added + changed:
             for name, prep in _names(entry):
                 names.append(name)
                 prepared.append(prep)
+                births.append(entry.birth_dates)
         WatchlistName.objects.bulk_create(names)
-        index.add_names(index.WATCHLIST, names, prepared)
+        index.add_names(index.WATCHLIST, names, prepared, births)
         run.added += len(added)
         run.changed += len(changed)
         touched.extend(entry.pk for entry in added + changed)

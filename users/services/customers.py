@@ -9,6 +9,7 @@ from compliance.audit import Actor, audit_log
 from compliance.errors import ApplicationError, ConflictError
 from compliance.models import AuditTrail
 from users.models import Customer
+from users.screening.customers import schedule_screening, screening_changed
 from users.services.common import (
     WriteResult,
     clean,
@@ -112,6 +113,7 @@ def customer_create(
     audit = audit_log(
         actor=actor, action=AuditTrail.Action.CREATE, instance=customer, after=customer_snapshot(customer)
     )
+    schedule_screening(customer.pk)
     trails = customer_risk_refresh(customer_ids=[customer.pk], actor=actor, cause=cause) if rescore else {}
     return WriteResult(customer, audit.pk, trails.get(customer.pk))
 
@@ -154,13 +156,12 @@ def customer_update(
             customer.save()
     except IntegrityError:
         raise ConflictError(errors={"main.idInternalCustomer": ["Already in use."]}) from None
+    after = customer_snapshot(customer)
     audit = audit_log(
-        actor=actor,
-        action=AuditTrail.Action.UPDATE,
-        instance=customer,
-        before=before,
-        after=customer_snapshot(customer),
+        actor=actor, action=AuditTrail.Action.UPDATE, instance=customer, before=before, after=after
     )
+    if screening_changed(before, after):
+        schedule_screening(customer.pk)
     changes = status_changes(
         customer, user_state_before=before["user_state"], kyc_status_before=before["kyc_status"]
     )

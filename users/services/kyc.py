@@ -12,8 +12,10 @@ from compliance.audit import Actor, audit_log, snapshot
 from compliance.errors import ApplicationError, ConflictError, NotFoundError
 from compliance.models import AuditTrail
 from users.lists import CheckedList, KycList
-from users.models import Customer, CustomerAssociation, Stake
+from users.models import Address, Customer, CustomerAssociation, ScreeningRisk, Stake
 from users.models.customers import ORGANISATION
+from users.screening.customers import schedule_screening
+from users.screening.hits import removal_effects, review_effects, review_status
 from users.services.common import WriteResult, clean, lock_customer, row_snapshot, touch
 from users.services.risk import customer_risk_refresh
 
@@ -65,6 +67,8 @@ def kyc_rows_add(
         AuditTrail.Action.UPDATE,
         after={kyc_list.key: {"added": [row_snapshot(r) for r in created]}},
     )
+    if kyc_list.model is Address and any(row.country_id for row in created):
+        schedule_screening(customer.pk)
     return _finish(actor, customer, audit_id, f"{kyc_list.label} added", rescore=rescore)
 
 
@@ -82,16 +86,22 @@ def kyc_row_update(
     customer = lock_customer(customer)
     row = _row(kyc_list, customer, row_id)
     before = row_snapshot(row)
+    review_before = review_status(row) if kyc_list.model is ScreeningRisk else None
     for name, value in changes.items():
         setattr(row, name, value)
     clean(row, exclude=["customer"])
     row.save()
+    extra = {}
+    if review_before is not None:  # a hit confirmed / dismissed: pepStatus, screening.hit_reviewed
+        extra = review_effects(customer=customer, row=row, before_status=review_before)
+    if kyc_list.model is Address and before.get("country") != row.country_id:
+        schedule_screening(customer.pk)
     audit_id = _audit(
         actor,
         customer,
         AuditTrail.Action.UPDATE,
-        before={kyc_list.key: [before]},
-        after={kyc_list.key: [row_snapshot(row)]},
+        before={kyc_list.key: [before], **extra.get("before", {})},
+        after={kyc_list.key: [row_snapshot(row)], **extra.get("after", {})},
     )
     return _finish(actor, customer, audit_id, f"{kyc_list.label} changed")
 
@@ -103,8 +113,17 @@ def kyc_row_delete(
     customer = lock_customer(customer)
     row = _row(kyc_list, customer, row_id)
     before = row_snapshot(row)
+    extra = removal_effects(customer=customer, row=row) if kyc_list.model is ScreeningRisk else {}
     row.delete()
-    audit_id = _audit(actor, customer, AuditTrail.Action.UPDATE, before={kyc_list.key: {"removed": [before]}})
+    if kyc_list.model is Address and before.get("country"):
+        schedule_screening(customer.pk)
+    audit_id = _audit(
+        actor,
+        customer,
+        AuditTrail.Action.UPDATE,
+        before={kyc_list.key: {"removed": [before]}, **extra.get("before", {})},
+        after=extra.get("after"),
+    )
     return _finish(actor, customer, audit_id, f"{kyc_list.label} removed", rescore=rescore)
 
 

@@ -15,7 +15,12 @@ from compliance.audit import Actor
 from compliance.models import ApiKey, StaffUser
 
 # Dotted paths of functions `load(stdout) -> None` that add an app's demo data.
-DEMO_LOADERS: list[str] = ["users.demo.load", "transactions.demo.load", "cases.demo.load"]
+DEMO_LOADERS: list[str] = [
+    "users.screening.demo.load",
+    "users.demo.load",
+    "transactions.demo.load",
+    "cases.demo.load",
+]
 
 DEMO_STAFF = [
     ("analyst", roles.ANALYST, "Ana", "Lyst"),
