@@ -105,34 +105,42 @@ def reindex_customer(customer: Customer) -> bool:
 
 
 def reindex_customers(customers: list[Customer]) -> int:
-    """Rewrite the indexed names of those of `customers` whose names changed, in a constant
-    number of statements; answers how many were rewritten."""
-    current: dict[int, list[tuple[str, str]]] = {c.pk: [] for c in customers}
-    for customer_id, name, kind in CustomerName.objects.filter(customer_id__in=list(current)).values_list(
-        "customer_id", "name", "kind"
-    ):
-        current[customer_id].append((name, kind))
+    """Rewrite the indexed names of those of `customers` whose names (or year of birth, a key
+    of theirs) changed, in a constant number of statements; answers how many were rewritten."""
+
+    def year(customer: Customer) -> int | None:
+        return customer.date_birth.year if customer.is_person and customer.date_birth else None
+
+    current: dict[int, list[tuple[str, str, int | None]]] = {c.pk: [] for c in customers}
+    for customer_id, name, kind, stored in CustomerName.objects.filter(
+        customer_id__in=list(current)
+    ).values_list("customer_id", "name", "kind", "prepared"):
+        current[customer_id].append((name, kind, (stored or {}).get("y")))
     changed = {}
     for customer in customers:
         wanted = screening_names(customer)
-        if sorted(current[customer.pk]) != sorted((name, kind) for name, kind, _ in wanted):
-            changed[customer.pk] = wanted
+        indexed = sorted((name, kind, year(customer)) for name, kind, _ in wanted)
+        if sorted(current[customer.pk]) != indexed:
+            changed[customer] = wanted
     if not changed:
         return 0
     with transaction.atomic():
-        rows = CustomerName.objects.filter(customer_id__in=list(changed))
+        rows = CustomerName.objects.filter(customer_id__in=[c.pk for c in changed])
         index.remove_names(index.CUSTOMERS, rows)
         rows.delete()
-        saved, prepared = [], []
-        for customer_id, wanted in changed.items():
+        saved, prepared, births = [], [], []
+        for customer, wanted in changed.items():
+            born = year(customer)
             for name, kind, schema in wanted:
                 prep = prepare(name, schema=schema)
-                saved.append(
-                    CustomerName(customer_id=customer_id, name=name, kind=kind, prepared=index.dump(prep))
-                )
+                # the year indexed with the name is kept beside its tokens ("y"): a new date of
+                # birth rewrites the keys
+                stored = {**index.dump(prep), "y": born}
+                saved.append(CustomerName(customer_id=customer.pk, name=name, kind=kind, prepared=stored))
                 prepared.append(prep)
+                births.append([born] if born else [])
         CustomerName.objects.bulk_create(saved)
-        index.add_names(index.CUSTOMERS, saved, prepared)
+        index.add_names(index.CUSTOMERS, saved, prepared, births, joined=True)
     return len(changed)
 
 

@@ -181,7 +181,13 @@ def query_keys(prepared: PreparedName) -> set[str]:
     for token in words:
         if token.canonical != token.text:
             keys |= _word_keys(token.text)
-    for left, right in itertools.pairwise(tokens):
+    return keys | joined_keys(prepared)
+
+
+def joined_keys(prepared: PreparedName) -> set[str]:
+    """Keys of adjacent words written as one ("Abdul Rahman" -> abdulrahman)."""
+    keys: set[str] = set()
+    for left, right in itertools.pairwise(prepared.tokens):
         if not (left.is_initial or right.is_initial):
             keys |= _word_keys(left.text + right.text)
     return keys
@@ -208,13 +214,17 @@ def add_names(
     names: Sequence[models.Model],
     prepared: Sequence[PreparedName],
     birth_dates: Sequence[Iterable] | None = None,
+    *,
+    joined: bool = False,
 ) -> None:
     """Store the keys of saved name rows (their `prepared` already set) and count them in.
-    `birth_dates`, one list per name, adds the year keys (`year_keys`)."""
+    `birth_dates`, one list per name, adds the year keys (`year_keys`); `joined` the keys of
+    adjacent words joined (customers' names: an entry "Abdulrahman" then finds the customer
+    "Abdul Rahman" in ongoing screening, as customer screening finds the entry)."""
     rows = []
     counts: dict[str, int] = {}
     for position, (name, prep) in enumerate(zip(names, prepared, strict=True)):
-        keys = name_keys(prep)
+        keys = name_keys(prep) | (joined_keys(prep) if joined else set())
         if birth_dates is not None:
             keys |= year_keys(prep, birth_years(birth_dates[position]))
         for key in keys:
@@ -334,9 +344,11 @@ def ranked_sql(
     return sql, [*params, limit]
 
 
-def retrieve(index: NameIndex, prepared: PreparedName, *, limit: int = DEFAULT_LIMIT) -> list[int]:
+def retrieve(
+    index: NameIndex, prepared: PreparedName, *, limit: int = DEFAULT_LIMIT, years: Iterable[int] = ()
+) -> list[int]:
     """Ids of the indexed names sharing the most (weighted) keys with `prepared`, best first."""
-    ranked = ranked_sql(index, prepared, limit=limit)
+    ranked = ranked_sql(index, prepared, limit=limit, years=years)
     if ranked is None:
         return []
     with connection.cursor() as cursor:

@@ -308,9 +308,12 @@ def screen_entry(entry: WatchlistEntry, *, run: ImportRun, actor: Actor, profile
         for text, kind, stored in entry.names.values_list("name", "kind", "prepared")
     ]
     name_ids: set[int] = set()
+    years = index.birth_years(entry.birth_dates)  # namesakes born that year are read first
     for name in names:
         if name.name:
-            name_ids.update(index.retrieve(index.CUSTOMERS, name.name, limit=CUSTOMER_RETRIEVE_LIMIT))
+            name_ids.update(
+                index.retrieve(index.CUSTOMERS, name.name, limit=CUSTOMER_RETRIEVE_LIMIT, years=years)
+            )
     if not name_ids:
         return 0
     # Every name of the customers retrieved (each is searched in customer screening), live ones only.

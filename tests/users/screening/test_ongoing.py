@@ -1,6 +1,7 @@
 """Ongoing screening (issue 6 point 7): after a list import, the new and changed entries are
 screened against all customers in a worker, with progress on the import run."""
 
+import datetime
 import io
 
 import pytest
@@ -345,3 +346,28 @@ def test_the_admin_screens_a_run_again(
     assert [str(m) for m in response.context["messages"]] == [f"import #{run.pk}: Pending 0/3, 0 hits"]
     assert progress(run) == (ScreeningStatus.DONE, 3, 3, 2)
     assert ScreeningRisk.objects.count() == rows
+
+
+def test_an_entry_written_as_one_word_finds_the_customer_written_as_two(
+    customers, django_capture_on_commit_callbacks
+):
+    create_customer(ref="AR1", first_name="Abdul", last_name="Rahman", date_birth="1970-03-02")
+    call_command("reindex_customers", "--missing", stdout=io.StringIO())
+    import_and_screen(
+        [entity("NK-ar", "Abdulrahman", birth_date="1970-03-02")], django_capture_on_commit_callbacks
+    )
+    assert [h.customer.external_ref for h in ongoing_hits(watchlist_entry__external_id="NK-ar")] == ["AR1"]
+
+
+def test_a_new_date_of_birth_rewrites_the_customers_indexed_names(customers):
+    from users.models import CustomerNameKey
+    from users.screening.customers import reindex_customers
+
+    petrov = customers["petrov"]
+    assert not CustomerNameKey.objects.filter(name__customer=petrov, key__startswith="y:").exists()
+    petrov.date_birth = datetime.date(1970, 5, 1)
+    petrov.save(update_fields=["date_birth"])
+    assert reindex_customers([petrov]) == 1
+    keys = set(CustomerNameKey.objects.filter(name__customer=petrov).values_list("key", flat=True))
+    assert {"y:1970:ptrv", "y:1970:vn"} <= keys
+    assert reindex_customers([petrov]) == 0  # nothing changed since
