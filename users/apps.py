@@ -9,7 +9,9 @@ class UsersConfig(AppConfig):
 
     def ready(self):
         from compliance import roles
-        from users.screening import ongoing  # noqa: F401  (event subscriptions: ongoing screening)
+
+        # event subscriptions: customer screening, ongoing screening
+        from users.screening import customers, ongoing  # noqa: F401
 
         customer_data = ("users.view_*", "users.add_customer", "users.change_customer")
         # Analysts keep customer files up to date; they cannot delete customers or approve.

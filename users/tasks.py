@@ -39,15 +39,4 @@ def recalculate_all_risks(cause: str = "risk model changed") -> dict:
     return result
 
 
-@shared_task(name="users.screen_customer", acks_late=True, **RETRY)
-def screen_customer_task(customer_id: int) -> int:
-    """Screen one customer against the watchlists (after it was created or its names, date
-    of birth or countries changed). Idempotent: a hit already recorded is not recorded again."""
-    from compliance.audit import Actor
-    from users.screening.customers import screen_customer
-
-    hits = screen_customer(customer_id=customer_id, actor=Actor.system_actor("customer screening"))
-    return len(hits)
-
-
 from users.screening.tasks import screen_import_run  # noqa: E402, F401  (registered by autodiscovery)

@@ -16,6 +16,7 @@ import logging
 from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
@@ -75,9 +76,17 @@ def _message_for(errors: list[dict[str, str]]) -> str:
     return "Invalid request: " + "; ".join(parts) + more
 
 
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is larger than this endpoint accepts."
+    default_code = "too_large"
+
+
 def _as_drf_exception(exc):
     if isinstance(exc, ApplicationError):
         return exc
+    if isinstance(exc, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE: the client's to fix
+        return RequestTooLarge()
     if isinstance(exc, Http404):
         return exceptions.NotFound(str(exc) or "The entity does not exist.")
     if isinstance(exc, DjangoPermissionDenied):

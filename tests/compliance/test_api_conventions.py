@@ -40,6 +40,14 @@ def test_malformed_json_is_400_not_500(api_client):
     assert "JSON" in response.json()["message"]
 
 
+def test_a_body_over_the_upload_limit_is_413_not_500(integrator_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = {"transactionId": "big", "reference": "x" * 2000}
+    response = integrator_client.post("/api/transactions", body, format="json")
+    assert response.status_code == 413
+    assert response.json()["message"] == "The request body is larger than this endpoint accepts."
+
+
 def test_unsupported_media_type_is_415(api_client):
     response = api_client.post(
         "/api/login", data="username=a", content_type="application/x-www-form-urlencoded"

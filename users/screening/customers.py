@@ -1,8 +1,9 @@
 """Screening a customer: its names against the watchlists, hits recorded as screening risks.
 
 Creating a customer, or changing its names, date of birth or countries (its own fields or
-its addresses' countries), schedules `screen_customer` in a worker after commit
-(`schedule_screening`, called by the customer and KYC services). Screening first rewrites
+its addresses' countries), screens it in a worker after commit: `schedule_screening`, called
+by the customer and KYC services, publishes `customer.screening_requested` through the
+outbox, and its handler runs `screen_customer`. Screening first rewrites
 the customer's indexed names (`index.CUSTOMERS`, what ongoing screening retrieves), then
 searches each name with the customer's date of birth and countries, and hands the hits to
 `users.screening.hits.record_hits` (no duplicates: re-screening is idempotent).
@@ -14,6 +15,7 @@ import logging
 
 from django.db import transaction
 
+from compliance import events
 from compliance.audit import Actor
 from compliance.reference.models import Country
 from users.models import Address, Customer, CustomerName, ScreeningRisk, WatchlistKeyStat
@@ -182,32 +184,36 @@ def screen_customers(*, customer_ids: list[int], actor: Actor, ongoing: bool = F
 # --- scheduling ----------------------------------------------------------------------------
 
 
-class _ScreenAfterCommit:
-    """The after-commit callback enqueuing one customer's screening (one per transaction)."""
-
-    def __init__(self, customer_id: int):
-        self.customer_id = customer_id
-        self.ran = False
-
-    def __call__(self) -> None:
-        from users.tasks import screen_customer_task
-
-        self.ran = True
-
-        try:
-            screen_customer_task.delay(self.customer_id)
-        except Exception:  # broker down: the customer is screened again by the next change or list import
-            logger.warning("Could not enqueue the screening of customer %s", self.customer_id, exc_info=True)
+SCREENING_REQUESTED = "customer.screening_requested"
 
 
 def schedule_screening(customer_id: int) -> None:
-    """Screen the customer in a worker once the current transaction commits (once, however
-    many writes of the transaction ask for it)."""
-    connection = transaction.get_connection()
-    for _savepoints, func, *_rest in connection.run_on_commit:
-        if isinstance(func, _ScreenAfterCommit) and func.customer_id == customer_id and not func.ran:
-            return
-    transaction.on_commit(_ScreenAfterCommit(customer_id), robust=True)
+    """Screen the customer in a worker once the current transaction commits, once however
+    many writes of the transaction ask for it.
+
+    The request is a domain event written to the outbox with the write: if the broker is down
+    at commit, the outbox sweep dispatches it later, so no change goes unscreened. An internal
+    event: no webhook event type maps to it."""
+    from compliance.models import OutboxEvent
+
+    with transaction.atomic():
+        pending = OutboxEvent.objects.filter(
+            name=SCREENING_REQUESTED, aggregate_id=str(customer_id), dispatched_at__isnull=True
+        )
+        if not pending.exists():  # one not dispatched yet screens the customer as it then is
+            events.publish(
+                SCREENING_REQUESTED,
+                {"customerId": customer_id},
+                aggregate_type="users.customer",
+                aggregate_id=customer_id,
+            )
+
+
+@events.subscribe(SCREENING_REQUESTED, name="users.screen_customer")
+def screen_requested(event) -> None:
+    """Handler of `customer.screening_requested` (in the event dispatch worker, retried with
+    it). Idempotent: a hit already recorded is not recorded again."""
+    screen_customer(customer_id=event.payload["customerId"], actor=Actor.system_actor("customer screening"))
 
 
 def screening_changed(before: dict, after: dict) -> bool:

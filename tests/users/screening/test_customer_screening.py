@@ -211,10 +211,12 @@ def test_a_user_posted_through_the_user_api_is_screened(
     body = copy.deepcopy(INDIVIDUAL_USER_REQUEST)
     body["userDetails"]["name"] = {"firstName": "Mohammad Baqer", "lastName": "Qalibaf"}
     body["userDetails"]["dateOfBirth"] = "1961-08-23"
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         response = integrator_client.post(reverse("individual-user-list"), body, format="json")
     assert response.status_code == 200, response.content
-    assert sum("ScreenAfterCommit" in type(c).__name__ for c in callbacks) == 1  # once per request
+    # the user API writes the customer and its lists in several steps: one screening request
+    requests = OutboxEvent.objects.filter(name="customer.screening_requested")
+    assert [e.payload for e in requests] == [{"customerId": ScreeningRisk.objects.get().customer_id}]
     (row,) = ScreeningRisk.objects.filter(customer__external_ref=body["userId"])
     (event,) = hit_events()
     assert event.payload["userId"] == body["userId"]
@@ -243,3 +245,23 @@ def test_an_organisation_is_screened_under_its_trade_name_too():
     assert [r.identifier for r in rows] == ["co-1"]  # a person of that name is no organisation
     assert rows[0].match["searchedName"] == "Ghali Trading"
     assert rows[0].match["matchedName"] == "Ghali Trading LLC"
+
+
+def test_a_screening_request_survives_a_lost_dispatch(
+    integrator_client, listed, django_capture_on_commit_callbacks
+):
+    """The request is in the outbox with the write: if nothing ran after commit (broker down),
+    the outbox sweep's dispatch screens the customer later."""
+    from compliance import events
+
+    body = copy.deepcopy(INDIVIDUAL_USER_REQUEST)
+    body["userDetails"]["name"] = {"firstName": "Mohammad Baqer", "lastName": "Qalibaf"}
+    body["userDetails"]["dateOfBirth"] = "1961-08-23"
+    with django_capture_on_commit_callbacks(execute=False):  # the after-commit dispatch is lost
+        response = integrator_client.post(reverse("individual-user-list"), body, format="json")
+    assert response.status_code == 200, response.content
+    assert not ScreeningRisk.objects.exists()
+    (request,) = OutboxEvent.objects.filter(name="customer.screening_requested", dispatched_at__isnull=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        events.dispatch(request.pk)  # what the sweep does for undelivered rows
+    assert ScreeningRisk.objects.filter(customer__external_ref=body["userId"]).count() == 1
