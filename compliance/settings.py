@@ -246,6 +246,7 @@ SPECTACULAR_SETTINGS = {
         "CaseEntityTypeEnum": "cases.models.CaseEntityType",
         "AlertEntityTypeEnum": "cases.models.AlertEntityType",
         "StatusReasonEnum": "cases.models.StatusReason",
+        "BatchStatusEnum": "transactions.models.Batch.Status",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -349,6 +350,18 @@ CASE_FILE_MAX_BYTES = env.int("CASE_FILE_MAX_BYTES", default=20 * 1024 * 1024)
 CASE_FALSE_POSITIVE_LOOKBACK_DAYS = env.int("CASE_FALSE_POSITIVE_LOOKBACK_DAYS", default=180)
 CASE_FALSE_POSITIVE_MIN_CLOSED = env.int("CASE_FALSE_POSITIVE_MIN_CLOSED", default=3)
 CASE_FALSE_POSITIVE_SHARE = env.float("CASE_FALSE_POSITIVE_SHARE", default=0.8)
+
+# --- batch ingestion (seed 002, transactions/batches.py) ------------------------------------
+# At most BATCH_MAX_ITEMS items in one posted batch (more is a 400 naming `data`); the workers
+# apply a batch BATCH_CHUNK_SIZE items per Celery task. The batch endpoints' per-credential rate
+# is REST_FRAMEWORK's "batch" scope (API_BATCH_RATE_LIMIT), on top of the general one.
+BATCH_MAX_ITEMS = env.int("BATCH_MAX_ITEMS", default=10_000)
+BATCH_CHUNK_SIZE = env.int("BATCH_CHUNK_SIZE", default=500)
+# An unfinished batch with no item applied for BATCH_RESUME_AFTER_SECONDS has its pending chunks
+# queued again by the `transactions.resume_batches` beat job (broker down at post, worker lost).
+BATCH_RESUME_AFTER_SECONDS = env.int("BATCH_RESUME_AFTER_SECONDS", default=300)
+# A batch's body may be this large (a 413 beyond), instead of DATA_UPLOAD_MAX_MEMORY_SIZE's 2.5 MB.
+BATCH_MAX_BODY_BYTES = env.int("BATCH_MAX_BODY_BYTES", default=64 * 1024 * 1024)
 
 # --- benchmarks -----------------------------------------------------------------------------
 # Routes POST /api/bench/ping (transactions/bench.py), the trivial authenticated endpoint that

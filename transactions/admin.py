@@ -28,6 +28,8 @@ from compliance.admin import AuditedModelAdmin, ReadOnlyModelAdmin, ReadOnlyTabu
 from transactions import money
 from transactions.currencies import CURRENCIES
 from transactions.models import (
+    Batch,
+    BatchItem,
     ExchangeRate,
     PaymentMethod,
     RuleAction,
@@ -539,3 +541,105 @@ class ExchangeRateAdmin(AuditedModelAdmin):
         super().delete_model(request, obj)
         money.forget_rates()
         transaction.on_commit(money.forget_rates)
+
+
+# --- batches (seed 002) ---------------------------------------------------------------------------
+
+BATCH_ERRORS_SHOWN = 50
+
+
+@admin.register(Batch)
+class BatchAdmin(ReadOnlyModelAdmin):
+    """Posted batches: their progress, who posted them, and their refused items' errors."""
+
+    list_display = (
+        "batch_id",
+        "kind",
+        "status",
+        "total",
+        "succeeded",
+        "failed",
+        "duration_shown",
+        "created_by",
+        "created_at",
+    )
+    list_filter = ("kind", "status", "created_at")
+    search_fields = ("=batch_id",)
+    search_help_text = "A batch id, exactly."
+    date_hierarchy = "created_at"
+    ordering = ("-id",)
+    fields = (
+        "batch_id",
+        "kind",
+        "status",
+        "total",
+        "succeeded",
+        "failed",
+        "items_link",
+        "created_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "duration_shown",
+        "items_digest",
+        "failed_items",
+    )
+    readonly_fields = ("items_link", "duration_shown", "failed_items")
+
+    @admin.display(description="duration")
+    def duration_shown(self, obj):
+        duration = obj.duration
+        return "-" if duration is None else f"{duration.total_seconds():.1f} s"
+
+    @admin.display(description="items")
+    def items_link(self, obj):
+        url = reverse("admin:transactions_batchitem_changelist") + f"?batch__id__exact={obj.pk}"
+        return format_html('<a href="{}">{} items</a>', url, obj.total)
+
+    @admin.display(description="refused items")
+    def failed_items(self, obj):
+        failed = list(
+            obj.items.filter(status=BatchItem.Status.ERROR)
+            .order_by("position")
+            .values_list("position", "errors")[:BATCH_ERRORS_SHOWN]
+        )
+        if not failed:
+            return "-"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    position,
+                    "; ".join(f"{e.get('property') or '(item)'}: {e.get('issue')}" for e in errors or []),
+                )
+                for position, errors in failed
+            ),
+        )
+        more = obj.failed - len(failed)
+        tail = format_html("<p>and {} more</p>", more) if more > 0 else ""
+        return format_html("<table><tr><th>position</th><th>errors</th></tr>{}</table>{}", rows, tail)
+
+
+@admin.register(BatchItem)
+class BatchItemAdmin(ReadOnlyModelAdmin):
+    """A batch's items as posted, with what applying each gave (read-only)."""
+
+    list_display = ("position", "batch", "status", "result_ref", "errors_shown", "processed_at")
+    list_select_related = ("batch",)
+    list_filter = ("status", "batch__kind")
+    search_fields = ("=batch__batch_id", "=result_ref")
+    search_help_text = "A batch id or the stored object's id, exactly."
+    ordering = ("batch", "position")
+    fields = ("batch", "position", "status", "result_ref", "processed_at", "errors_shown", "payload_json")
+    readonly_fields = ("errors_shown", "payload_json")
+
+    @admin.display(description="errors")
+    def errors_shown(self, obj):
+        return (
+            "; ".join(f"{e.get('property') or '(item)'}: {e.get('issue')}" for e in obj.errors or []) or "-"
+        )
+
+    @admin.display(description="payload")
+    def payload_json(self, obj):
+        return _pre(obj.payload)

@@ -222,3 +222,85 @@ class ExchangeRate(models.Model):
 
     def __str__(self):
         return f"{self.currency} {self.rate_to_base}"
+
+
+class Batch(models.Model):
+    """A batch posted to one of the six seed 002 batch endpoints: its items are stored when it is
+    posted and applied by workers, chunk by chunk (`transactions.batches`)."""
+
+    class Kind(models.TextChoices):
+        TRANSACTIONS = "transactions", "transactions"
+        TRANSACTION_EVENTS = "transaction_events", "transaction events"
+        CONSUMER_USERS = "consumer_users", "consumer users"
+        BUSINESS_USERS = "business_users", "business users"
+        CONSUMER_USER_EVENTS = "consumer_user_events", "consumer user events"
+        BUSINESS_USER_EVENTS = "business_user_events", "business user events"
+
+    class Status(models.TextChoices):
+        QUEUED = "QUEUED"
+        PROCESSING = "PROCESSING"
+        DONE = "DONE"
+        DONE_WITH_ERRORS = "DONE_WITH_ERRORS"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    batch_id = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    succeeded = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    # sha256 of the canonical JSON of the items: a re-post of the batchId is the same batch or a 409.
+    items_digest = models.CharField(max_length=64)
+    # Who posted it: the workers apply the items as them (audit trail, permissions of the post).
+    created_by = models.CharField(max_length=200, blank=True)
+    created_by_user = models.ForeignKey(
+        "compliance.StaffUser", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by_api_key = models.ForeignKey(
+        "compliance.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "batches"
+        constraints = [models.UniqueConstraint(fields=["kind", "batch_id"], name="batch_kind_batch_id")]
+        indexes = [models.Index(fields=["status", "created_at"], name="batch_status_created")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} batch {self.batch_id}"
+
+    @property
+    def duration(self):
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return self.finished_at - self.started_at
+
+
+class BatchItem(models.Model):
+    """One item of a batch, as posted, and what applying it gave: the stored object's id or errors."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING"
+        OK = "OK"
+        ERROR = "ERROR"
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField()
+    # As posted: any JSON value (a JSON null is stored as NULL); not an object is an item error.
+    payload = models.JSONField(null=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # [{"property": ..., "issue": ...}] as a 400 body lists them.
+    errors = models.JSONField(default=list, blank=True)
+    # The stored object's id: transactionId, eventId or userId.
+    result_ref = models.CharField(max_length=200, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "position"], name="batch_item_batch_position")
+        ]
+        indexes = [models.Index(fields=["batch", "status", "position"], name="batch_item_batch_status")]
+
+    def __str__(self):
+        return f"item {self.position} of batch {self.batch_id}"

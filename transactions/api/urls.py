@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.urls import path
 
-from transactions.api import views
+from transactions.api import batch_views, views
 
 urlpatterns = [
     path("transactions", views.TransactionCollectionView.as_view(), name="transactions"),
@@ -16,6 +16,7 @@ urlpatterns = [
         views.TransactionEventDetailView.as_view(),
         name="transaction-event-detail",
     ),
+    *batch_views.urlpatterns(),  # seed 002 batch ingestion
 ]
 
 if settings.BENCH_ENDPOINTS:  # make bench-transactions' yardstick, never routed in production
