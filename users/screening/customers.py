@@ -128,7 +128,8 @@ def reindex_customers(customers: list[Customer]) -> int:
         return 0
     with transaction.atomic():
         rows = CustomerName.objects.filter(customer_id__in=[c.pk for c in changed])
-        index.remove_names(index.CUSTOMERS, rows)
+        counts: dict[str, int] = {}  # the stats once, in key order (`index.apply_counts`)
+        index.remove_names(index.CUSTOMERS, rows, counts=counts)
         rows.delete()
         saved, prepared, births = [], [], []
         for customer, wanted in changed.items():
@@ -142,7 +143,8 @@ def reindex_customers(customers: list[Customer]) -> int:
                 prepared.append(prep)
                 births.append([born] if born else [])
         CustomerName.objects.bulk_create(saved)
-        index.add_names(index.CUSTOMERS, saved, prepared, births, joined=True)
+        index.add_names(index.CUSTOMERS, saved, prepared, births, joined=True, counts=counts)
+        index.apply_counts(index.CUSTOMERS, counts)
     return len(changed)
 
 

@@ -216,51 +216,71 @@ def add_names(
     birth_dates: Sequence[Iterable] | None = None,
     *,
     joined: bool = False,
+    counts: dict[str, int] | None = None,
 ) -> None:
     """Store the keys of saved name rows (their `prepared` already set) and count them in.
     `birth_dates`, one list per name, adds the year keys (`year_keys`); `joined` the keys of
     adjacent words joined (customers' names: an entry "Abdulrahman" then finds the customer
-    "Abdul Rahman" in ongoing screening, as customer screening finds the entry)."""
+    "Abdul Rahman" in ongoing screening, as customer screening finds the entry).
+
+    With `counts`, the stats changes are added to it for one `apply_counts` later (see there)."""
     rows = []
-    counts: dict[str, int] = {}
+    delta: dict[str, int] = {} if counts is None else counts
     for position, (name, prep) in enumerate(zip(names, prepared, strict=True)):
         keys = name_keys(prep) | (joined_keys(prep) if joined else set())
         if birth_dates is not None:
             keys |= year_keys(prep, birth_years(birth_dates[position]))
         for key in keys:
             rows.append(index.key_model(key=key, name_id=name.pk))
-            counts[key] = counts.get(key, 0) + 1
+            delta[key] = delta.get(key, 0) + 1
     index.key_model.objects.bulk_create(rows, batch_size=KEY_BATCH)
-    _adjust_stats(index, counts, +1)
+    if counts is None:
+        apply_counts(index, delta)
 
 
-def remove_names(index: NameIndex, names: models.QuerySet) -> None:
+def remove_names(index: NameIndex, names: models.QuerySet, *, counts: dict[str, int] | None = None) -> None:
     """Drop the keys of the name rows `names` selects (before the rows are deleted, or when
-    their owner leaves the list) and count them out: two statements whatever the number."""
+    their owner leaves the list) and count them out: two statements whatever the number.
+    With `counts`, the stats changes are added to it for one `apply_counts` later."""
     keys = index.key_model.objects.filter(name__in=names.values("pk"))
-    counts = dict(keys.order_by().values_list("key").annotate(n=Count("name_id")).values_list("key", "n"))
-    if counts:
-        keys._raw_delete(keys.db)  # no signals or cascades hang off key rows
-        _adjust_stats(index, counts, -1)
+    found = dict(keys.order_by().values_list("key").annotate(n=Count("name_id")).values_list("key", "n"))
+    if not found:
+        return
+    keys._raw_delete(keys.db)  # no signals or cascades hang off key rows
+    delta: dict[str, int] = {} if counts is None else counts
+    for key, n in found.items():
+        delta[key] = delta.get(key, 0) - n
+    if counts is None:
+        apply_counts(index, delta)
 
 
-def _adjust_stats(index: NameIndex, counts: dict[str, int], sign: int) -> None:
-    if not counts:
+def apply_counts(index: NameIndex, counts: dict[str, int]) -> None:
+    """Add signed per-key changes to the stats table, in key order.
+
+    Stat rows stay locked until the transaction commits: writing them once, in one order,
+    for a whole import or re-indexing (callers pass `counts` to `add_names` /
+    `remove_names` and apply it at the end) keeps two concurrent writers from deadlocking.
+    Only keys whose count went down are checked for zero (not the whole table)."""
+    items = sorted((key, n) for key, n in counts.items() if n)
+    if not items:
         return
     table = connection.ops.quote_name(index.stat_table)
-    items = sorted(counts.items())
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         for start in range(0, len(items), KEY_BATCH):
             chunk = items[start : start + KEY_BATCH]
             values = ", ".join(["(%s, %s)"] * len(chunk))
-            params = [p for key, n in chunk for p in (key, sign * n)]
             cursor.execute(
                 f"INSERT INTO {table} (key, names) VALUES {values} "  # noqa: S608 (table names are ours)
                 f"ON CONFLICT (key) DO UPDATE SET names = {table}.names + excluded.names",
-                params,
+                [p for pair in chunk for p in pair],
             )
-        if sign < 0:
-            cursor.execute(f"DELETE FROM {table} WHERE names <= 0")  # noqa: S608
+        fallen = [key for key, n in items if n < 0]
+        for start in range(0, len(fallen), KEY_BATCH):
+            chunk = fallen[start : start + KEY_BATCH]
+            cursor.execute(
+                f"DELETE FROM {table} WHERE names <= 0 AND key IN ({', '.join(['%s'] * len(chunk))})",  # noqa: S608
+                chunk,
+            )
 
 
 def rebuild_stats(index: NameIndex) -> None:

@@ -246,6 +246,7 @@ def _apply(run: ImportRun, records: Iterable[dict]) -> list[int]:
     now = timezone.now()
     seen: set[str] = set()
     touched: list[int] = []
+    counts: dict[str, int] = {}
     for batch in _batched(records, CHUNK_SIZE):
         incoming: dict[str, dict] = {}
         for rec in batch:
@@ -292,7 +293,7 @@ def _apply(run: ImportRun, records: Iterable[dict]) -> list[int]:
             for entry in changed:
                 entry.pk = pks[entry.external_id]
             stale = WatchlistName.objects.filter(entry__in=[e.pk for e in changed])
-            index.remove_names(index.WATCHLIST, stale)
+            index.remove_names(index.WATCHLIST, stale, counts=counts)
             stale.delete()
         names, prepared, births = [], [], []
         for entry in added + changed:
@@ -301,7 +302,7 @@ def _apply(run: ImportRun, records: Iterable[dict]) -> list[int]:
                 prepared.append(prep)
                 births.append(entry.birth_dates)
         WatchlistName.objects.bulk_create(names)
-        index.add_names(index.WATCHLIST, names, prepared, births)
+        index.add_names(index.WATCHLIST, names, prepared, births, counts=counts)
         run.added += len(added)
         run.changed += len(changed)
         touched.extend(entry.pk for entry in added + changed)
@@ -319,7 +320,9 @@ def _apply(run: ImportRun, records: Iterable[dict]) -> list[int]:
             removed_at=now, last_changed_import=run, updated_at=now
         )
         # A removed entry is no longer retrieved; its names stay for the hits that cite it.
-        index.remove_names(index.WATCHLIST, WatchlistName.objects.filter(entry__in=batch))
+        index.remove_names(index.WATCHLIST, WatchlistName.objects.filter(entry__in=batch), counts=counts)
+    # The key stats once, in key order, for the whole import (see `index.apply_counts`).
+    index.apply_counts(index.WATCHLIST, counts)
     run.removed = len(gone)
     return touched
 

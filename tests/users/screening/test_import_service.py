@@ -202,8 +202,9 @@ def test_chunks_cost_a_constant_number_of_queries(monkeypatch):
     with CaptureQueriesContext(connection) as forty:
         run_import(other, ftm(*((f"p{i}", f"Person Number{i}") for i in range(40))))
     per_chunk = (len(forty) - len(ten)) / 3
-    # select existing, insert entries, insert names, insert their keys, count the keys in
-    assert per_chunk <= 5
+    # select existing, insert entries, insert names, insert their keys (the key stats are
+    # written once per import)
+    assert per_chunk <= 4
     assert other.entries.count() == 40
     assert WatchlistName.objects.filter(entry__source=other).count() == 80
 

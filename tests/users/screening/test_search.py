@@ -39,10 +39,23 @@ def test_import_indexes_names_and_counts_keys_and_removal_unindexes():
     assert names(search("Vladimir Petrov", min_score=0)) == ["Ivan Petrov"]
 
 
+def recount() -> dict[str, int]:
+    from django.db.models import Count
+
+    return dict(
+        WatchlistNameKey.objects.values_list("key").annotate(n=Count("name_id")).values_list("key", "n")
+    )
+
+
 def test_changed_entry_is_reindexed():
-    load([entity("a", "Vladimir Petrov")])
-    load([entity("a", "Dmitri Sokolov")])
-    assert search("Vladimir Petrov", min_score=0) == []
+    load([entity("a", "Vladimir Petrov"), entity("b", "Ivan Petrov", birth_date="1970")])
+    load([entity("a", "Dmitri Sokolov"), entity("b", "Ivan Petrov", birth_date="1971")])
+    # the stats, applied once per import as net changes, equal a recount of the keys
+    assert dict(WatchlistKeyStat.objects.values_list("key", "names")) == recount()
+    assert "y:1971:ptrv" in recount()
+    assert "y:1970:ptrv" not in dict(WatchlistKeyStat.objects.values_list("key", "names"))
+    # entry "a" is no longer found under its old name
+    assert [c.entry.external_id for c in search("Vladimir Petrov", min_score=0)] == ["b"]
     assert names(search("Dmitry Sokolov")) == ["Dmitri Sokolov"]
 
 
