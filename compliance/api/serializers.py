@@ -1,5 +1,31 @@
+import re
+
 from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
+
+# NUL and lone UTF-16 surrogates (JSON "\ud800" without its pair): valid JSON, but PostgreSQL
+# cannot store them (jsonb refuses NUL, UTF-8 cannot encode a lone surrogate).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable_text_path(value, path: str = "") -> str | None:
+    """The path of the first text (key or value) of a JSON value that PostgreSQL cannot store,
+    or None: stored documents are checked with it so such text is a 400, not a 500."""
+    if isinstance(value, str):
+        return path if _UNSTORABLE.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _UNSTORABLE.search(str(key)):
+                return f"{path}.{key!r}" if path else repr(key)
+            found = unstorable_text_path(item, f"{path}.{key}" if path else str(key))
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = unstorable_text_path(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 class CredentialField(serializers.CharField):

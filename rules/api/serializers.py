@@ -14,7 +14,7 @@ import json
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from compliance.api.serializers import StrictFieldsMixin
+from compliance.api.serializers import StrictFieldsMixin, unstorable_text_path
 from rules.models import RISK_LEVELS, BacktestRun, CasePriority, RuleInstance, RuleNature
 from transactions.models import RuleAction
 from users.api.user_serializers.fields import (
@@ -37,25 +37,6 @@ PER_LEVEL_OBJECTS_SCHEMA = {
 }
 
 
-def _find_nul(value, path: str = "") -> str | None:
-    """The path of the first text (key or value) containing NUL, which PostgreSQL cannot store."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if "\x00" in str(key):
-                return f"{path}.{key!r}" if path else repr(key)
-            found = _find_nul(item, f"{path}.{key}" if path else str(key))
-            if found is not None:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _find_nul(item, f"{path}[{index}]")
-            if found is not None:
-                return found
-    return None
-
-
 def _depth(value) -> int:
     if isinstance(value, dict):
         return 1 + max((_depth(item) for item in value.values()), default=0)
@@ -73,7 +54,7 @@ class JsonObjectField(serializers.Field):
         "invalid": "Expected a JSON object, got {data_type}.",
         "too_big": f"Too large (more than {MAX_DOCUMENT_CHARS} characters as JSON).",
         "too_deep": f"Nested more than {MAX_DEPTH} levels deep.",
-        "nul": "Null characters are not allowed (at {path}).",
+        "nul": "Null characters and unpaired surrogates are not allowed (at {path}).",
     }
 
     def __init__(self, **kwargs):
@@ -93,7 +74,7 @@ class JsonObjectField(serializers.Field):
             self.fail("too_big")
         if _depth(data) > MAX_DEPTH:
             self.fail("too_deep")
-        path = _find_nul(data)
+        path = unstorable_text_path(data)
         if path is not None:
             self.fail("nul", path=path or "a key")
         return data

@@ -210,6 +210,24 @@ def test_malformed_json_is_a_400(integrator_client):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("body", "prop"),
+    [
+        ('{"data": [{"userId": "u1"}, {"reason": "x\\u0000y"}]}', "data[1].reason"),
+        ('{"data": [{"reason": "x\\udb17y"}]}', "data[0].reason"),
+        ('{"data": [{"\\udb17": 1}]}', "data[0].'\\udb17'"),
+    ],
+)
+def test_text_the_database_cannot_store_is_a_400_naming_it(integrator_client, body, prop):
+    """NUL and unpaired surrogates are valid JSON that PostgreSQL cannot store (found by the fuzz)."""
+    response = integrator_client.generic(
+        "POST", "/api/batch/events/consumer/user", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert [e["property"] for e in response.json()["errors"]] == [prop]
+    assert not Batch.objects.exists()
+
+
 def test_too_many_items_is_a_400(integrator_client, settings):
     settings.BATCH_MAX_ITEMS = 2
     response = integrator_client.post("/api/batch/transactions", {"data": [{}, {}, {}]}, format="json")

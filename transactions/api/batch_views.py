@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from compliance.api.pagination import MAX_OFFSET, PagePagination
+from compliance.api.serializers import unstorable_text_path
 from compliance.api.throttling import BatchRateThrottle, CredentialRateThrottle
 from compliance.audit import Actor
 from transactions import batches
@@ -78,6 +79,10 @@ def envelope(data) -> tuple[str, list]:
         raise ValidationError({"data": ["At least one item."]})
     if len(items) > settings.BATCH_MAX_ITEMS:
         raise ValidationError({"data": [f"At most {settings.BATCH_MAX_ITEMS} items, got {len(items)}."]})
+    # Items are stored as sent before they are validated: text the database cannot store is a 400.
+    path = unstorable_text_path(items)
+    if path is not None:
+        raise ValidationError({f"data{path}": ["Null characters and unpaired surrogates are not allowed."]})
     return batch_id, items
 
 
